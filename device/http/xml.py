@@ -1,0 +1,88 @@
+"""XML responses as real cameras write them: root element, namespace and schema location per CGI group.
+
+WIRE.md §1 recovered these from real cameras and the documentation; the spec text lost them. Errors travel
+as HTTP 200 with the error in the body, in the three styles of AMBIGUITIES.md G-6.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+from lxml import etree
+
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+SCHEMA_BASE = "http://www.axis.com/vapix/http_cgi/"
+_XSI_NO_NS = f"{{{XSI}}}noNamespaceSchemaLocation"
+
+
+def legacy_root(schema: str) -> etree._Element:
+    """`<root>` of the disk and recording CGIs, e.g. legacy_root("disk/list1.xsd")."""
+    root = etree.Element("root", nsmap={"xsi": XSI})
+    root.set(_XSI_NO_NS, SCHEMA_BASE + schema)
+    return root
+
+
+@dataclass(frozen=True)
+class XmlApi:
+    """One of the schema-versioned XML APIs: the root it answers with and the versions it speaks."""
+
+    root_tag: str
+    schema: str
+    version: str  # major.minor this camera implements
+    namespace: str | None = None  # Disk properties uses a default namespace with xsi:schemaLocation
+
+    @property
+    def major(self) -> int:
+        return int(self.version.split(".")[0])
+
+    def root(self, version: str | None = None) -> etree._Element:
+        if self.namespace:
+            root = etree.Element(f"{{{self.namespace}}}{self.root_tag}", nsmap={None: self.namespace, "xsi": XSI})
+            root.set(f"{{{XSI}}}schemaLocation", f"{self.namespace} {SCHEMA_BASE}{self.schema}")
+            root.set("SchemaVersion", version or self.version)
+            return root
+        root = etree.Element(self.root_tag, nsmap={"xsi": XSI})
+        root.set("SchemaVersion", version or self.version)
+        root.set(_XSI_NO_NS, SCHEMA_BASE + self.schema)
+        return root
+
+    def sub(self, parent: etree._Element, tag: str, **attrs: str) -> etree._Element:
+        qualified = f"{{{self.namespace}}}{tag}" if self.namespace else tag
+        return etree.SubElement(parent, qualified, attrs)
+
+    def error(self, code: int, description: str, wrapper: str | None = None) -> etree._Element:
+        """`Root > [wrapper >] GeneralError > ErrorCode, ErrorDescription` (G-7)."""
+        root = self.root()
+        parent = self.sub(root, wrapper) if wrapper else root
+        general = self.sub(parent, "GeneralError")
+        self.sub(general, "ErrorCode").text = str(code)
+        self.sub(general, "ErrorDescription").text = description
+        return root
+
+    def schema_error(self, requested: str | None) -> tuple[int, str] | None:
+        """Check `schemaversion`: "1" and "1.0" both mean major 1; another major is error 40."""
+        if requested is None or requested.strip() == "":
+            return (20, "Invalid request. The schemaversion argument is required.")
+        major, _, minor = requested.strip().partition(".")
+        if not major.isdigit() or (minor and not minor.isdigit()):
+            return (20, f"Invalid request. Invalid schemaversion '{requested}'.")
+        if int(major) != self.major:
+            return (40, f"Specified version is not supported. Supported major version is {self.major}.")
+        return None
+
+
+DISK_PROPERTIES = XmlApi(
+    "DiskPropertiesResponse",
+    "disks/properties/disk_properties1.xsd",
+    "1.1",
+    namespace="http://www.axis.com/vapix/http_cgi/disks/properties1",
+)
+NETWORK_SHARE = XmlApi("NetworkShareResponse", "networkshare1.xsd", "1.0")
+STORAGE_LIMIT = XmlApi("StorageLimitsResponse", "recordingstoragelimit1.xsd", "1.0")
+EXPORT = XmlApi("ExportRecordingResponse", "exportrecording1.xsd", "1.2")
+
+
+def xml_response(root: etree._Element) -> web.Response:
+    body = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return web.Response(body=body, content_type="text/xml", charset="utf-8")

@@ -1,0 +1,1 @@
+"""The camera's parameter tree, as param.cgi reads and writes it."""

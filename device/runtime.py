@@ -1,0 +1,72 @@
+"""The virtual camera assembled: state, HTTP server and RTSP server, started and stopped as one.
+
+This is the one place components are wired together; each has the same start()/stop() lifecycle.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from device.auth.digest import NonceAuthority
+from device.auth.policy import Authenticator
+from device.clock import Clock, SystemClock
+from device.http import deviceinfo, discovery, params, usergroup
+from device.http.module import HttpModule
+from device.http.server import HttpServer
+from device.identity import load_identity
+from device.params.definitions import build_definitions
+from device.params.store import ParamStore
+from device.rtsp.server import RtspServer
+from device.state import DeviceState
+from device.users import UserSpec, UserStore
+
+log = logging.getLogger(__name__)
+
+HTTP_MODULES: tuple[HttpModule, ...] = (params.MODULE, discovery.MODULE, deviceinfo.MODULE, usergroup.MODULE)
+
+
+@dataclass
+class DeviceConfig:
+    data_dir: Path
+    host: str = "127.0.0.1"
+    http_port: int = 8080
+    rtsp_port: int = 8554
+    users: list[UserSpec] = field(default_factory=list)
+    serial: str | None = None
+    timezone: str | None = None
+    ssl_context: ssl.SSLContext | None = None
+    nonce_lifetime: float = 300.0
+
+
+class Device:
+    def __init__(self, config: DeviceConfig, clock: Clock | None = None) -> None:
+        self.config = config
+        self.clock = clock or SystemClock()
+        data = config.data_dir
+        data.mkdir(parents=True, exist_ok=True)
+        identity = load_identity(data, config.serial, config.timezone)
+        users = UserStore(data / "users.json", identity.realm)
+        for spec in config.users:
+            users.set(spec)
+        self.initial_password = users.ensure_initial_admin()
+        store = ParamStore(data / "params.json", build_definitions(identity, config.rtsp_port))
+        auth = Authenticator(users, NonceAuthority(self.clock, config.nonce_lifetime))
+        self.state = DeviceState(data, identity, users, store, self.clock, auth)
+        self.http = HttpServer(self.state, HTTP_MODULES, config.host, config.http_port, config.ssl_context)
+        self.rtsp = RtspServer(self.state, config.host, config.rtsp_port)
+
+    async def start(self) -> None:
+        await self.rtsp.start()
+        self.state.params.put("Network.RTSP.Port", str(self.rtsp.port))
+        try:
+            await self.http.start()
+        except BaseException:
+            await self.rtsp.stop()
+            raise
+
+    async def stop(self) -> None:
+        await self.http.stop()
+        await self.rtsp.stop()
