@@ -1,0 +1,1 @@
+"""The async VAPIX client: one transport per camera, thin handlers per API, typed errors."""
