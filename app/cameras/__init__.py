@@ -1,0 +1,1 @@
+"""Cameras the user manages: saved configuration, secrets, connection checks and sessions."""
