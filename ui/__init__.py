@@ -1,0 +1,1 @@
+"""Edgestore's Qt interface: windows, panels and controllers on top of `app`."""

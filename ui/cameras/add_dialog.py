@@ -1,0 +1,215 @@
+"""AddCameraDialog: address, protocol, certificate trust and credentials of a camera, checked before saving."""
+
+from __future__ import annotations
+
+import uuid
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.cameras.config import CameraConfig
+from app.cameras.connect import ConnectionReport
+from app.vapix.tls import TlsTrust, TrustMode, format_fingerprint
+from ui.controllers.cameras import CamerasController
+
+_TRUST_LABELS = {
+    TrustMode.SYSTEM: "System certificates",
+    TrustMode.CA_FILE: "CA certificate file",
+    TrustMode.PINNED: "This camera's certificate (pinned)",
+}
+
+
+class AddCameraDialog(QDialog):
+    def __init__(self, controller: CamerasController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Add camera")
+        self.setMinimumWidth(460)
+        self._controller = controller
+        self._camera_id = uuid.uuid4().hex
+        self._checked: tuple[CameraConfig, str] | None = None
+        self._pending: tuple[CameraConfig, str] | None = None
+        self._pinned_pem = ""
+        self._build()
+        controller.check_finished.connect(self.on_check_finished)
+        controller.certificate_fetched.connect(self.on_certificate_fetched)
+
+    def _build(self) -> None:
+        form = QFormLayout()
+        self.name = QLineEdit(placeholderText="Entrance camera")
+        self.host = QLineEdit(placeholderText="192.168.0.90 or camera.example.com")
+        self.port = QSpinBox(minimum=1, maximum=65535, value=80)
+        self.protocol = QComboBox()
+        self.protocol.addItems(["HTTP", "HTTPS"])
+        self.trust = QComboBox()
+        for mode, label in _TRUST_LABELS.items():
+            self.trust.addItem(label, mode)
+        self.ca_file = QLineEdit(placeholderText="CA certificate (PEM)")
+        self.browse = QPushButton("Browse…")
+        self.fingerprint = QLabel("Not fetched")
+        self.fingerprint.setWordWrap(True)
+        self.fetch = QPushButton("Fetch certificate")
+        self.user = QLineEdit("root")
+        self.password = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
+        form.addRow("Name:", self.name)
+        form.addRow("Host:", self.host)
+        form.addRow("Port:", self.port)
+        form.addRow("Protocol:", self.protocol)
+        form.addRow("Trust:", self.trust)
+        form.addRow("CA file:", _row(self.ca_file, self.browse))
+        form.addRow("Fingerprint:", _row(self.fingerprint, self.fetch))
+        form.addRow("User:", self.user)
+        form.addRow("Password:", self.password)
+        self.result = QLabel("")
+        self.result.setWordWrap(True)
+        self.result.setObjectName("checkResult")
+        self.check_button = QPushButton("Check connection")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.add_button = buttons.addButton("Add camera", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.add_button.setEnabled(False)
+        buttons.addButton(self.check_button, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.rejected.connect(self.reject)
+        self.add_button.clicked.connect(self.on_add_clicked)
+        self.check_button.clicked.connect(self.on_check_clicked)
+        self.protocol.currentIndexChanged.connect(self.on_protocol_changed)
+        self.trust.currentIndexChanged.connect(self.on_trust_changed)
+        self.browse.clicked.connect(self.on_browse_clicked)
+        self.fetch.clicked.connect(self.on_fetch_clicked)
+        for edit in (self.name, self.host, self.ca_file, self.user, self.password):
+            edit.textChanged.connect(self.on_input_changed)
+        self.port.valueChanged.connect(self.on_input_changed)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.result)
+        layout.addWidget(buttons)
+        self.on_protocol_changed()
+
+    def config(self) -> CameraConfig | None:
+        """The camera as entered, or None (with the reason shown) when something is missing."""
+        host = self.host.text().strip()
+        if not host:
+            return self._refuse("Enter the camera's host name or IP address.")
+        if not self.user.text().strip():
+            return self._refuse("Enter a user name.")
+        https = self.protocol.currentText() == "HTTPS"
+        mode: TrustMode = self.trust.currentData()
+        trust = TlsTrust()
+        if https and mode is TrustMode.CA_FILE:
+            if not self.ca_file.text().strip():
+                return self._refuse("Choose the CA certificate file that signed the camera's certificate.")
+            trust = TlsTrust(mode, ca_file=self.ca_file.text().strip())
+        elif https and mode is TrustMode.PINNED:
+            if not self._pinned_pem:
+                return self._refuse("Fetch the camera's certificate and compare its fingerprint first.")
+            trust = TlsTrust(mode, pinned_pem=self._pinned_pem, fingerprint=self.fingerprint.toolTip())
+        name = self.name.text().strip() or host
+        return CameraConfig(name, host, self.port.value(), self.user.text().strip(), https, trust, self._camera_id)
+
+    def on_check_clicked(self) -> None:
+        config = self.config()
+        if config is None:
+            return
+        self._checked = None
+        self.add_button.setEnabled(False)
+        self.check_button.setEnabled(False)
+        self._show("Checking…", "")
+        self._pending = (config, self.password.text())
+        self._controller.check(config, self.password.text())
+
+    def on_check_finished(self, report: ConnectionReport) -> None:
+        pending = self._pending
+        if pending is None:
+            return  # another dialog's check
+        self._pending = None
+        self.check_button.setEnabled(True)
+        self._show(report.message, "ok" if report.ok else "error")
+        if report.ok and pending == (self.config(), self.password.text()):
+            self._checked = pending
+            self.add_button.setEnabled(True)
+
+    def on_add_clicked(self) -> None:
+        if self._checked is None:
+            return
+        config, password = self._checked
+        self._controller.add(config, password)
+        self.accept()
+
+    def on_input_changed(self) -> None:
+        if self._checked is not None:
+            self._checked = None
+            self.add_button.setEnabled(False)
+            self._show("The details changed: check the connection again.", "")
+
+    def on_protocol_changed(self) -> None:
+        https = self.protocol.currentText() == "HTTPS"
+        if https and self.port.value() == 80:
+            self.port.setValue(443)
+        elif not https and self.port.value() == 443:
+            self.port.setValue(80)
+        self.trust.setEnabled(https)
+        self.on_trust_changed()
+
+    def on_trust_changed(self) -> None:
+        https = self.protocol.currentText() == "HTTPS"
+        mode = self.trust.currentData()
+        for widget in (self.ca_file, self.browse):
+            widget.setEnabled(https and mode is TrustMode.CA_FILE)
+        self.fetch.setEnabled(https and mode is TrustMode.PINNED)
+        self.on_input_changed()
+
+    def on_browse_clicked(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "CA certificate", "", "Certificates (*.pem *.crt);;All (*)")
+        if path:
+            self.ca_file.setText(path)
+
+    def on_fetch_clicked(self) -> None:
+        if not self.host.text().strip():
+            self._show("Enter the host first.", "error")
+            return
+        self.fingerprint.setText("Fetching…")
+        self._controller.fetch_certificate(self.host.text().strip(), self.port.value())
+
+    def on_certificate_fetched(self, pem: str, fingerprint_or_error: str) -> None:
+        if not pem:
+            self._pinned_pem = ""
+            self.fingerprint.setText("Not fetched")
+            self._show(fingerprint_or_error, "error")
+            return
+        self._pinned_pem = pem
+        self.fingerprint.setText(format_fingerprint(fingerprint_or_error))
+        self.fingerprint.setToolTip(fingerprint_or_error)
+        self._show(
+            "Compare this SHA-256 fingerprint with the one the camera shows (System > Security) before you trust it.",
+            "",
+        )
+        self.on_input_changed()
+
+    def _refuse(self, message: str) -> None:
+        self._show(message, "error")
+        return
+
+    def _show(self, message: str, kind: str) -> None:
+        self.result.setText(message)
+        self.result.setProperty("kind", kind)
+        self.result.style().unpolish(self.result)
+        self.result.style().polish(self.result)
+
+
+def _row(*widgets: QWidget) -> QWidget:
+    holder = QWidget()
+    layout = QHBoxLayout(holder)
+    layout.setContentsMargins(0, 0, 0, 0)
+    for widget in widgets:
+        layout.addWidget(widget, 1 if isinstance(widget, QLineEdit | QLabel) else 0)
+    return holder

@@ -1,0 +1,91 @@
+"""CameraListModel: the camera list as a Qt table model (name, address, model, status)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor
+
+from app.cameras.fleet import CameraEntry, CameraState
+from ui.controllers.cameras import CamerasController
+
+COLUMNS = ("Name", "Address", "Model", "Status")
+ID_ROLE = Qt.ItemDataRole.UserRole + 1
+_STATE_COLOURS = {
+    CameraState.ONLINE: "#1b7f3b",
+    CameraState.CONNECTING: "#6b6b6b",
+    CameraState.OFFLINE: "#b3261e",
+    CameraState.AUTH_FAILED: "#b3261e",
+    CameraState.NEEDS_PASSWORD: "#a15c00",
+    CameraState.FAILED: "#b3261e",
+}
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class CameraListModel(QAbstractTableModel):
+    def __init__(self, controller: CamerasController, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._controller = controller
+        self._rows: list[CameraEntry] = controller.entries()
+        controller.cameras_changed.connect(self.on_cameras_changed)
+        controller.camera_changed.connect(self.on_camera_changed)
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(
+        self,
+        section: int,
+        orientation: Qt.Orientation,
+        role: int = Qt.ItemDataRole.DisplayRole,
+    ) -> str | None:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        entry = self._rows[index.row()]
+        if role == ID_ROLE:
+            return entry.config.id
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text(entry, index.column())
+        if role == Qt.ItemDataRole.ToolTipRole and entry.message:
+            return entry.message
+        if role == Qt.ItemDataRole.ForegroundRole and index.column() == 3:
+            return QBrush(QColor(_STATE_COLOURS[entry.state]))
+        return None
+
+    def camera_id(self, row: int) -> str | None:
+        return self._rows[row].config.id if 0 <= row < len(self._rows) else None
+
+    def row_of(self, camera_id: str) -> int:
+        return next((i for i, e in enumerate(self._rows) if e.config.id == camera_id), -1)
+
+    def on_cameras_changed(self) -> None:
+        self.beginResetModel()
+        self._rows = self._controller.entries()
+        self.endResetModel()
+
+    def on_camera_changed(self, camera_id: str) -> None:
+        row = self.row_of(camera_id)
+        entry = self._controller.entry(camera_id)
+        if row < 0 or entry is None:
+            return
+        self._rows[row] = entry
+        self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+
+    @staticmethod
+    def _text(entry: CameraEntry, column: int) -> str:
+        config = entry.config
+        if column == 0:
+            return config.name
+        if column == 1:
+            return f"{config.host}:{config.port}" if config.port else "—"
+        if column == 2:
+            return entry.summary.info.model if entry.summary else ""
+        return entry.state.value

@@ -1,0 +1,84 @@
+"""CamerasController: the camera list's use cases (app.cameras.fleet) as Qt signals and slots."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+from app.cameras.config import CameraConfig
+from app.cameras.fleet import CameraEntry, Fleet
+from app.vapix.errors import VapixError
+from app.vapix.tls import fetch_certificate, fingerprint_of_pem
+from ui.controllers.tasks import TaskGroup
+
+
+class CamerasController(QObject):
+    """Owns the coroutines; widgets only call its slots and listen.
+
+    Signals:
+        cameras_changed: the set or order of cameras changed.
+        camera_changed(str): one camera's state or details changed.
+        check_finished(object): a connection check ended; carries a ConnectionReport.
+        certificate_fetched(str, str): a certificate (PEM) and its SHA-256 fingerprint, or ("", error text).
+        error_occurred(str): something failed that the user should read.
+    """
+
+    cameras_changed = Signal()
+    camera_changed = Signal(str)
+    check_finished = Signal(object)
+    certificate_fetched = Signal(str, str)
+    error_occurred = Signal(str)
+
+    def __init__(self, fleet: Fleet, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.fleet = fleet
+        fleet.on_change = self._on_fleet_change
+        self._tasks = TaskGroup(lambda exc: self.error_occurred.emit(f"Unexpected error: {exc}"))
+
+    @property
+    def secrets_warning(self) -> str:
+        return "" if self.fleet.secrets.available else self.fleet.secrets.reason
+
+    def entries(self) -> list[CameraEntry]:
+        return list(self.fleet.entries.values())
+
+    def entry(self, camera_id: str) -> CameraEntry | None:
+        return self.fleet.entries.get(camera_id)
+
+    def start(self) -> None:
+        self._tasks.spawn(self.fleet.start())
+
+    def check(self, config: CameraConfig, password: str) -> None:
+        self._tasks.spawn(self._check(config, password))
+
+    def add(self, config: CameraConfig, password: str) -> None:
+        self._tasks.spawn(self.fleet.add(config, password))
+
+    def remove(self, camera_id: str) -> None:
+        self._tasks.spawn(self.fleet.remove(camera_id))
+
+    def refresh(self, camera_id: str) -> None:
+        self._tasks.spawn(self.fleet.refresh(camera_id))
+
+    def fetch_certificate(self, host: str, port: int) -> None:
+        self._tasks.spawn(self._fetch_certificate(host, port))
+
+    async def shutdown(self) -> None:
+        await self._tasks.cancel_all()
+        await self.fleet.close()
+
+    async def _check(self, config: CameraConfig, password: str) -> None:
+        self.check_finished.emit(await self.fleet.check(config, password))
+
+    async def _fetch_certificate(self, host: str, port: int) -> None:
+        try:
+            pem = await fetch_certificate(host, port)
+        except VapixError as exc:
+            self.certificate_fetched.emit("", str(exc))
+            return
+        self.certificate_fetched.emit(pem, fingerprint_of_pem(pem))
+
+    def _on_fleet_change(self, camera_id: str | None) -> None:
+        if camera_id is None:
+            self.cameras_changed.emit()
+        else:
+            self.camera_changed.emit(camera_id)
