@@ -23,7 +23,7 @@ def parse(body: bytes) -> etree._Element:
 
 
 def local(element: etree._Element) -> str:
-    return etree.QName(element).localname
+    return str(etree.QName(element).localname)
 
 
 def find_all(root: etree._Element, name: str) -> list[etree._Element]:
@@ -44,7 +44,7 @@ def attr(element: etree._Element, *names: str) -> str | None:
     for name in names:
         value = element.get(name)
         if value is not None:
-            return value
+            return str(value)
     return None
 
 

@@ -6,6 +6,7 @@ written, so a typo in the third parameter does not leave the first two changed.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from device.persist import read_json, write_json_atomic
 from device.users import Role
 
 Listener = Callable[[str, str], None]
+Pairs = list[tuple[str, str]]
 
 
 class ParamUpdateError(Exception):
@@ -69,7 +71,7 @@ class ParamStore:
         self._changed([(canonical, value)])
 
     def update(self, changes: Mapping[str, str], role: Role) -> None:
-        checked: list[tuple[str, str]] = []
+        checked: Pairs = []
         for sent_name, sent_value in changes.items():
             definition = self._writable(sent_name, role, sent_value)
             try:
@@ -80,10 +82,10 @@ class ParamStore:
             self._values[name] = value
         self._changed(checked)
 
-    def list(self, groups: Iterable[str], role: Role) -> tuple[list[tuple[str, str]], list[str]]:
+    def list(self, groups: Iterable[str], role: Role) -> tuple[Pairs, builtins.list[str]]:
         """The readable (name, value) pairs under each group, and the groups that matched nothing."""
-        found: list[tuple[str, str]] = []
-        missing: list[str] = []
+        found: Pairs = []
+        missing: builtins.list[str] = []
         for group in groups:
             prefix = strip_root(group).lower().rstrip(".")
             matches = [
@@ -112,7 +114,7 @@ class ParamStore:
     def _canonical(self, name: str) -> str:
         return self._by_lower[strip_root(name).lower()]
 
-    def _changed(self, changes: list[tuple[str, str]]) -> None:
+    def _changed(self, changes: Pairs) -> None:
         persisted = {n: v for n, v in self._values.items() if self._defs[n].persist}
         write_json_atomic(self._path, persisted)
         for name, value in changes:
