@@ -14,11 +14,15 @@ from typing import Any
 
 
 def read_json(path: Path, default: Any) -> Any:
+    """The saved value, or `default` when the file is missing, unreadable, or not of the default's type."""
     try:
         with path.open(encoding="utf-8") as f:
-            return json.load(f)
+            value = json.load(f)
     except FileNotFoundError:
         return default
+    except (ValueError, UnicodeDecodeError):
+        return default  # a damaged file must not keep the camera from starting
+    return value if isinstance(value, type(default)) else default
 
 
 def write_json_atomic(path: Path, data: Any, *, private: bool = False) -> None:

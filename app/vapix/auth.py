@@ -65,7 +65,9 @@ class VapixAuth(httpx.Auth):
         self._username = username
         self._password = password
         self._digest: Challenge | None = None
-        self._nc = 0
+        # Counts per nonce, not one counter reset per challenge: requests in flight together can be challenged
+        # with the same nonce, and two of them sending nc=00000001 would look like a replay.
+        self._counts: dict[str, int] = {}
         self._basic = False
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
@@ -76,7 +78,7 @@ class VapixAuth(httpx.Auth):
         challenges = parse_challenges(response.headers.get_list("www-authenticate"))
         digest = best_digest(challenges)
         if digest is not None:
-            self._digest, self._nc, self._basic = digest, 0, False
+            self._digest, self._basic = digest, False
         elif any(c.scheme == "basic" for c in challenges):
             self._digest, self._basic = None, True
         else:
@@ -108,8 +110,11 @@ class VapixAuth(httpx.Auth):
             "algorithm": algorithm,
         }
         if _qop(challenge) == "auth":
-            self._nc += 1
-            nc, cnonce = f"{self._nc:08x}", secrets.token_hex(8)
+            nonce = fields["nonce"]
+            self._counts[nonce] = count = self._counts.pop(nonce, 0) + 1
+            while len(self._counts) > 16:
+                del self._counts[next(iter(self._counts))]
+            nc, cnonce = f"{count:08x}", secrets.token_hex(8)
             fields["response"] = _h(algorithm, f"{ha1}:{fields['nonce']}:{nc}:{cnonce}:auth:{ha2}")
             unquoted = {"qop": "auth", "nc": nc}
             fields["cnonce"] = cnonce

@@ -140,7 +140,7 @@ def _connection_error(endpoint: Endpoint, exc: httpx.TransportError) -> Connecti
         return TlsError(f"the certificate of {where} is not trusted: {exc}")
     if isinstance(exc, httpx.TimeoutException):
         return ConnectionFailed(f"{where} did not answer in time")
-    return ConnectionFailed(f"cannot reach {where}: {exc or type(exc).__name__}")
+    return ConnectionFailed(f"cannot reach {where}: {str(exc) or type(exc).__name__}")
 
 
 def _status_message(path: str, response: httpx.Response) -> str:

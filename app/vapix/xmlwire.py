@@ -50,8 +50,8 @@ def attr(element: etree._Element, *names: str) -> str | None:
 
 def error_in(root: etree._Element) -> ApiError | None:
     """The error a response carries, in any of the three styles (G-6), or None for a success."""
-    code_text = text_of(root, "ErrorCode")
-    if code_text is not None:
+    if find(root, "ErrorCode") is not None:  # an empty ErrorCode is still an error
+        code_text = text_of(root, "ErrorCode") or ""
         try:
             code: int | None = int(code_text)
         except ValueError:

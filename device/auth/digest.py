@@ -40,20 +40,28 @@ class NonceAuthority:
         self._clock = clock
         self._lifetime = lifetime
         self._secret = secrets.token_bytes(32)
+        self._counter = 0
         # Counts seen per nonce. A set, not a high-water mark: a client with several requests in flight on
         # one nonce sends them in any order, and only an exact repeat is a replay.
         self._seen: OrderedDict[str, set[int]] = OrderedDict()
         self._max_tracked = max_tracked
 
     def issue(self) -> str:
-        stamp = base64.b64encode(struct.pack(">Q", int(self._clock.monotonic() * 1000))).decode()
+        # 48 bits of milliseconds and a 16-bit counter: two clients challenged in the same millisecond must
+        # not share a nonce, or the second one's nc=1 would look like a replay of the first's.
+        self._counter = (self._counter + 1) & 0xFFFF
+        value = (int(self._clock.monotonic() * 1000) << 16) | self._counter
+        stamp = base64.b64encode(struct.pack(">Q", value)).decode()
         return stamp + self._mac(stamp)
 
     def check(self, nonce: str, nc: str | None) -> NonceState:
         stamp, mac = nonce[:12], nonce[12:]
-        if len(stamp) != 12 or not hmac.compare_digest(mac, self._mac(stamp)):
+        if len(stamp) != 12 or not _same(mac, self._mac(stamp)):
             return NonceState.FOREIGN
-        issued_ms = struct.unpack(">Q", base64.b64decode(stamp))[0]
+        try:
+            issued_ms = struct.unpack(">Q", base64.b64decode(stamp, validate=True))[0] >> 16
+        except (ValueError, struct.error):
+            return NonceState.FOREIGN
         if self._clock.monotonic() * 1000 - issued_ms > self._lifetime * 1000:
             return NonceState.STALE
         return NonceState.FRESH if self._count(nonce, nc) else NonceState.STALE
@@ -85,7 +93,7 @@ def parse_digest_header(value: str) -> dict[str, str] | None:
         return None
     try:
         return {k.lower(): v for k, v in parse_keqv_list(parse_http_list(rest)).items()}
-    except ValueError:
+    except (ValueError, IndexError):  # `username=` with no value makes parse_keqv_list index an empty string
         return None
 
 
@@ -110,7 +118,7 @@ def verify_digest(
         return DigestOutcome(None)
     if not _uri_matches(params.get("uri", ""), request_path):
         return DigestOutcome(None)
-    if not hmac.compare_digest(params.get("response", "").lower(), _expected(params, method, user, algorithm)):
+    if not _same(params.get("response", "").lower(), _expected(params, method, user, algorithm)):
         return DigestOutcome(None)
     state = nonces.check(params.get("nonce", ""), params.get("nc"))
     if state is NonceState.FRESH:
@@ -129,6 +137,11 @@ def _expected(params: dict[str, str], method: str, user: User, algorithm: str) -
         return ""
     nc, cnonce = params.get("nc", ""), params.get("cnonce", "")
     return _hash(algorithm, f"{user.ha1_for(algorithm)}:{nonce}:{nc}:{cnonce}:{qop}:{ha2}")
+
+
+def _same(given: str, expected: str) -> bool:
+    """Constant-time comparison that also takes text a client made up (compare_digest refuses non-ASCII str)."""
+    return hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode("utf-8"))
 
 
 def _uri_matches(uri: str, request_path: str) -> bool:

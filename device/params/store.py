@@ -51,7 +51,7 @@ class ParamStore:
         self._defs[definition.name] = definition
         self._by_lower[definition.name.lower()] = definition.name
         value = definition.default
-        if saved is not None and definition.persist:
+        if isinstance(saved, str) and definition.persist:
             try:
                 value = definition.validate(saved)
             except ValueError:
@@ -60,6 +60,9 @@ class ParamStore:
 
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
+
+    def definition(self, name: str) -> ParamDef:
+        return self._defs[self._canonical(name)]
 
     def get(self, name: str) -> str:
         return self._values[self._canonical(name)]

@@ -8,7 +8,6 @@ from urllib.parse import urlsplit
 
 from multidict import CIMultiDict
 
-MAX_HEADER_BYTES = 16 * 1024
 MAX_BODY_BYTES = 64 * 1024
 
 REASONS = {
@@ -76,7 +75,10 @@ async def read_request(reader: asyncio.StreamReader) -> RtspRequest | None:
     except asyncio.LimitOverrunError:
         raise RtspProtocolError("request header too large") from None
     request = parse_head(head.decode("utf-8", "replace"))
-    length = int(request.headers.get("Content-Length", "0") or 0)
+    try:
+        length = int(request.headers.get("Content-Length", "0") or 0)
+    except ValueError:
+        raise RtspProtocolError("bad Content-Length") from None
     if not 0 <= length <= MAX_BODY_BYTES:
         raise RtspProtocolError("bad Content-Length")
     request.body = await reader.readexactly(length) if length else b""

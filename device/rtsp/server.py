@@ -61,6 +61,8 @@ class RtspServer:
             await self._serve(reader, writer)
         except (RtspProtocolError, ConnectionError) as exc:
             log.info("RTSP connection closed: %s", exc)
+        except asyncio.CancelledError:
+            pass  # stop(): end quietly; asyncio on 3.11 logs a cancelled connection callback as an error
         finally:
             self._connections.discard(task)
             writer.close()
