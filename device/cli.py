@@ -48,6 +48,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--tls", action="store_true", help="serve HTTPS with a self-signed certificate")
     p.add_argument("--tls-cert", type=Path, help="serve HTTPS with this certificate (PEM)")
     p.add_argument("--tls-key", type=Path, help="the private key of --tls-cert (PEM)")
+    p.add_argument(
+        "--sd-size",
+        type=_size,
+        default="32G",
+        metavar="SIZE",
+        help="capacity of the virtual SD card, e.g. 32G, 512M (default 32G)",
+    )
     p.add_argument("--nonce-lifetime", type=float, default=300.0, help="seconds a Digest nonce stays fresh")
     p.add_argument("--log-level", default="WARNING", help="DEBUG, INFO, WARNING or ERROR")
     p.add_argument(
@@ -56,6 +63,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="stop when standard input closes: the app that started this camera has gone",
     )
     return p.parse_args(argv)
+
+
+def _size(text: str) -> int:
+    units = {"K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+    number, unit = text.strip().upper().rstrip("IB"), 1
+    if number and number[-1] in units:
+        number, unit = number[:-1], units[number[-1]]
+    try:
+        size = int(float(number) * unit)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (use e.g. 32G or 512M)") from None
+    if size < 16 * 1024**2:
+        raise argparse.ArgumentTypeError("the SD card must be at least 16M")
+    return size
 
 
 def build_config(args: argparse.Namespace) -> DeviceConfig:
@@ -69,15 +90,16 @@ def build_config(args: argparse.Namespace) -> DeviceConfig:
     elif args.tls:
         ssl_context = server_context(*ensure_self_signed(args.data_dir, "edgestore-device"))
     return DeviceConfig(
-        args.data_dir,
-        args.host,
-        args.http_port,
-        args.rtsp_port,
-        users,
-        args.serial,
-        args.timezone,
-        ssl_context,
-        args.nonce_lifetime,
+        data_dir=args.data_dir,
+        host=args.host,
+        http_port=args.http_port,
+        rtsp_port=args.rtsp_port,
+        users=users,
+        serial=args.serial,
+        timezone=args.timezone,
+        ssl_context=ssl_context,
+        nonce_lifetime=args.nonce_lifetime,
+        sd_capacity=args.sd_size,
     )
 
 

@@ -13,19 +13,31 @@ from pathlib import Path
 from device.auth.digest import NonceAuthority
 from device.auth.policy import Authenticator
 from device.clock import Clock, SystemClock
-from device.http import deviceinfo, discovery, params, usergroup
+from device.events.bus import EventBus
+from device.http import deviceinfo, discovery, disk_properties, disks, params, storage_limit, usergroup
 from device.http.module import HttpModule
 from device.http.server import HttpServer
 from device.identity import load_identity
+from device.jobs import JobRegistry
 from device.params.definitions import build_definitions
 from device.params.store import ParamStore
 from device.rtsp.server import RtspServer
+from device.services import Services
 from device.state import DeviceState
+from device.storage.manager import GIB, DiskManager
 from device.users import UserSpec, UserStore
 
 log = logging.getLogger(__name__)
 
-HTTP_MODULES: tuple[HttpModule, ...] = (params.MODULE, discovery.MODULE, deviceinfo.MODULE, usergroup.MODULE)
+HTTP_MODULES: tuple[HttpModule, ...] = (
+    params.MODULE,
+    discovery.MODULE,
+    deviceinfo.MODULE,
+    usergroup.MODULE,
+    disks.MODULE,
+    disk_properties.MODULE,
+    storage_limit.MODULE,
+)
 
 
 @dataclass
@@ -39,6 +51,7 @@ class DeviceConfig:
     timezone: str | None = None
     ssl_context: ssl.SSLContext | None = None
     nonce_lifetime: float = 300.0
+    sd_capacity: int = 32 * GIB
 
 
 class Device:
@@ -55,10 +68,15 @@ class Device:
         store = ParamStore(data / "params.json", build_definitions(identity, config.rtsp_port))
         auth = Authenticator(users, NonceAuthority(self.clock, config.nonce_lifetime))
         self.state = DeviceState(data, identity, users, store, self.clock, auth)
-        self.http = HttpServer(self.state, HTTP_MODULES, config.host, config.http_port, config.ssl_context)
+        bus = EventBus(self.clock.now)
+        self.services = Services(bus, JobRegistry(), DiskManager(self.state, bus, config.sd_capacity))
+        self.http = HttpServer(
+            self.state, self.services, HTTP_MODULES, config.host, config.http_port, config.ssl_context
+        )
         self.rtsp = RtspServer(self.state, config.host, config.rtsp_port)
 
     async def start(self) -> None:
+        await self.services.disks.start()
         await self.rtsp.start()
         self.state.params.put("Network.RTSP.Port", str(self.rtsp.port))
         try:
@@ -70,3 +88,5 @@ class Device:
     async def stop(self) -> None:
         await self.http.stop()
         await self.rtsp.stop()
+        await self.services.jobs.stop()
+        await self.services.disks.stop()

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from device.services import Services
 from device.state import DeviceState
 from device.users import User
 
 STATE = web.AppKey("state", DeviceState)
+SERVICES = web.AppKey("services", Services)
 USER_KEY = "edgestore.user"
 
 
@@ -18,3 +20,7 @@ def state_of(request: web.Request) -> DeviceState:
 def user_of(request: web.Request) -> User | None:
     user: User | None = request.get(USER_KEY)
     return user
+
+
+def services_of(request: web.Request) -> Services:
+    return request.app[SERVICES]

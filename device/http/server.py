@@ -8,14 +8,16 @@ from collections.abc import Sequence
 from aiohttp import web
 
 from device.http.auth_middleware import auth_middleware
-from device.http.keys import STATE
+from device.http.keys import SERVICES, STATE
 from device.http.module import APIS, HttpModule
+from device.services import Services
 from device.state import DeviceState
 
 
-def build_app(state: DeviceState, modules: Sequence[HttpModule]) -> web.Application:
+def build_app(state: DeviceState, services: Services, modules: Sequence[HttpModule]) -> web.Application:
     app = web.Application(middlewares=[auth_middleware])
     app[STATE] = state
+    app[SERVICES] = services
     app[APIS] = [api for module in modules for api in module.apis]
     for module in modules:
         app.add_routes(module.routes)
@@ -26,12 +28,13 @@ class HttpServer:
     def __init__(
         self,
         state: DeviceState,
+        services: Services,
         modules: Sequence[HttpModule],
         host: str,
         port: int,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
-        self._app = build_app(state, modules)
+        self._app = build_app(state, services, modules)
         self._host, self._port, self._ssl = host, port, ssl_context
         self._runner: web.AppRunner | None = None
 

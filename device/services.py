@@ -1,0 +1,16 @@
+"""The camera's running components that HTTP handlers use, held in one object next to DeviceState."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from device.events.bus import EventBus
+from device.jobs import JobRegistry
+from device.storage.manager import DiskManager
+
+
+@dataclass
+class Services:
+    bus: EventBus
+    jobs: JobRegistry
+    disks: DiskManager

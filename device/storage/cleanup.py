@@ -1,0 +1,50 @@
+"""Which blocks the camera deletes to keep a disk within its rules: CleanupMaxAge, the storage limit, and
+free space, oldest first, never from a locked or ongoing recording.
+
+A pure function of the blocks and the rules, so every retention decision is tested without files; the disk
+manager runs it periodically and applies it. With policy `none` nothing is deleted automatically (S-6):
+the disk fills, and the recorder stops with a storage disruption.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+
+@dataclass(frozen=True)
+class BlockInfo:
+    token: str
+    recording_id: str
+    start: datetime
+    stop: datetime | None
+    size: int
+    protected: bool  # its recording is locked, or the block is still being written
+
+
+@dataclass(frozen=True)
+class Rules:
+    policy: str  # "fifo" or "none"
+    max_age_days: int  # 0: no age limit
+    limit_bytes: int  # 0: no storage limit
+    capacity: int
+    free_floor: int  # keep at least this much free
+
+
+def choose_blocks(blocks: list[BlockInfo], now: datetime, rules: Rules, used: int) -> list[str]:
+    if rules.policy != "fifo":
+        return []
+    candidates = sorted((b for b in blocks if not b.protected and b.stop is not None), key=lambda b: b.start)
+    chosen: list[str] = []
+    freed = 0
+    cutoff = now - timedelta(days=rules.max_age_days) if rules.max_age_days > 0 else None
+    for block in candidates:
+        remaining = used - freed
+        too_old = cutoff is not None and block.stop is not None and block.stop < cutoff
+        over_limit = rules.limit_bytes > 0 and remaining > rules.limit_bytes
+        too_full = rules.capacity - remaining < rules.free_floor
+        if not (too_old or over_limit or too_full):
+            break  # blocks are oldest first: once one may stay, so may all after it
+        chosen.append(block.token)
+        freed += block.size
+    return chosen

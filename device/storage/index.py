@@ -1,0 +1,155 @@
+"""The store's SQLite index of recordings and blocks, for fast listing and seeking.
+
+WAL mode, so readers (list.cgi, playback) never wait for the recorder. The schema version lives in
+`PRAGMA user_version`; the index is a cache of the files and can always be rebuilt from them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from device.storage.layout import BlockMeta, RecordingMeta, VideoAttributes, format_time, parse_time
+
+SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS recordings (
+    id TEXT PRIMARY KEY, source TEXT NOT NULL, start_time TEXT NOT NULL, stop_time TEXT,
+    trigger_type TEXT NOT NULL, trigger_name TEXT NOT NULL, trigger_trigger TEXT NOT NULL,
+    width INTEGER NOT NULL, height INTEGER NOT NULL, framerate TEXT NOT NULL, encoding TEXT NOT NULL,
+    locked INTEGER NOT NULL DEFAULT 0, dir TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS blocks (
+    token TEXT PRIMARY KEY, recording_id TEXT NOT NULL REFERENCES recordings(id) ON DELETE CASCADE,
+    start_time TEXT NOT NULL, stop_time TEXT, status TEXT NOT NULL, mkv TEXT NOT NULL, size INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS blocks_by_recording ON blocks(recording_id, start_time);
+CREATE INDEX IF NOT EXISTS blocks_by_time ON blocks(start_time);
+"""
+
+
+class IndexUnusable(Exception):
+    """The index file is not a usable index (corrupt, or from a newer version)."""
+
+
+@dataclass(frozen=True)
+class IndexedBlock:
+    meta: BlockMeta
+    mkv: str  # path relative to the store root
+    size: int
+
+
+class RecordingIndex:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise IndexUnusable(f"index version {version} is newer than this camera's {SCHEMA_VERSION}")
+            self._db.executescript(_SCHEMA)
+            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except sqlite3.DatabaseError as exc:
+            raise IndexUnusable(f"{path.name} is not a usable index: {exc}") from None
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def put_recording(self, meta: RecordingMeta, folder: str) -> None:
+        v = meta.video
+        self._db.execute(
+            "INSERT INTO recordings (id, source, start_time, stop_time, trigger_type, trigger_name, trigger_trigger,"
+            " width, height, framerate, encoding, dir) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+            " ON CONFLICT(id) DO UPDATE SET stop_time=excluded.stop_time",
+            (
+                meta.id,
+                meta.source,
+                format_time(meta.start),
+                format_time(meta.stop) if meta.stop else None,
+                meta.trigger_type,
+                meta.trigger_name,
+                meta.trigger_trigger,
+                v.width,
+                v.height,
+                v.framerate,
+                v.encoding,
+                folder,
+            ),
+        )
+
+    def put_block(self, meta: BlockMeta, mkv: str, size: int) -> None:
+        self._db.execute(
+            "INSERT INTO blocks (token, recording_id, start_time, stop_time, status, mkv, size)"
+            " VALUES (?,?,?,?,?,?,?) ON CONFLICT(token) DO UPDATE SET stop_time=excluded.stop_time,"
+            " status=excluded.status, size=excluded.size",
+            (
+                meta.token,
+                meta.recording_id,
+                format_time(meta.start),
+                format_time(meta.stop) if meta.stop else None,
+                meta.status,
+                mkv,
+                size,
+            ),
+        )
+
+    def delete_block(self, token: str) -> None:
+        self._db.execute("DELETE FROM blocks WHERE token=?", (token,))
+
+    def delete_recording(self, recording_id: str) -> None:
+        self._db.execute("DELETE FROM recordings WHERE id=?", (recording_id,))
+
+    def recordings(self) -> list[tuple[RecordingMeta, str, bool]]:
+        rows = self._db.execute(
+            "SELECT id, source, start_time, stop_time, trigger_type, trigger_name, trigger_trigger, width, height,"
+            " framerate, encoding, dir, locked FROM recordings ORDER BY start_time"
+        ).fetchall()
+        return [
+            (
+                RecordingMeta(
+                    r[0],
+                    r[1],
+                    parse_time(r[2]),
+                    parse_time(r[3]) if r[3] else None,
+                    r[4],
+                    r[5],
+                    r[6],
+                    VideoAttributes(r[7], r[8], r[9], r[10]),
+                ),
+                r[11],
+                bool(r[12]),
+            )
+            for r in rows
+        ]
+
+    def blocks(self, recording_id: str | None = None) -> list[IndexedBlock]:
+        query = "SELECT token, recording_id, start_time, stop_time, status, mkv, size FROM blocks"
+        args: tuple[str, ...] = ()
+        if recording_id is not None:
+            query, args = query + " WHERE recording_id=?", (recording_id,)
+        rows = self._db.execute(query + " ORDER BY start_time", args).fetchall()
+        return [
+            IndexedBlock(BlockMeta(r[0], r[1], parse_time(r[2]), parse_time(r[3]) if r[3] else None, r[4]), r[5], r[6])
+            for r in rows
+        ]
+
+    def set_locked(self, recording_id: str, locked: bool) -> None:
+        self._db.execute("UPDATE recordings SET locked=? WHERE id=?", (int(locked), recording_id))
+
+    def integrity_ok(self) -> bool:
+        return bool(self._db.execute("PRAGMA quick_check").fetchone()[0] == "ok")
