@@ -7,6 +7,7 @@ AMBIGUITIES.md G-6 (`result="ERROR"` with a description). list.cgi follows real 
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -136,30 +137,25 @@ async def lock_cgi(request: web.Request) -> web.Response:
 
 # --- jobs ------------------------------------------------------------------------------------------------------
 
-JobWork = Callable[[DiskManager, str, dict[str, str]], Callable[[Callable[[float], None]], Awaitable[str]]]
 
-
-def _work(action: str) -> JobWork:
-    def make(manager: DiskManager, disk_id: str, args: dict[str, str]) -> Callable[..., Awaitable[str]]:
-        async def run(progress: Callable[[float], None]) -> str:
-            try:
-                if action == "format":
-                    return await manager.format(disk_id, args.get("filesystem") or None, progress)
-                if action == "checkdisk":
-                    return await manager.check(disk_id, progress)
-                if action == "repair":
-                    return await manager.repair(disk_id, progress)
-                if args.get("action") == "unmount":
-                    return await manager.unmount(disk_id)
-                return await manager.mount(disk_id, progress)
-            except DiskError as exc:
-                raise JobFailed(str(exc)) from None
-            finally:
-                manager.end_job(disk_id)
-
-        return run
-
-    return make
+async def _run_job(
+    manager: DiskManager, action: str, disk_id: str, file_system: str | None, progress: Callable[[float], None]
+) -> str:
+    """The work behind a started job; a DiskError ends the job with result ERROR and its description."""
+    try:
+        if action == "format":
+            return await manager.format(disk_id, file_system, progress)
+        if action == "checkdisk":
+            return await manager.check(disk_id, progress)
+        if action == "repair":
+            return await manager.repair(disk_id, progress)
+        if action == "unmount":
+            return await manager.unmount(disk_id)
+        return await manager.mount(disk_id, progress)
+    except DiskError as exc:
+        raise JobFailed(str(exc)) from None
+    finally:
+        manager.end_job(disk_id)
 
 
 def _job_cgi(action: str) -> Callable[[web.Request], Awaitable[web.Response]]:
@@ -175,7 +171,8 @@ def _job_cgi(action: str) -> Callable[[web.Request], Awaitable[web.Response]]:
             services.disks.begin_job(disk_id)
         except DiskError as exc:
             return _legacy_error("disk/startjob1.xsd", "job", str(exc), action=shown, diskid=disk_id)
-        job = services.jobs.start(shown, disk_id, _work(action)(services.disks, disk_id, args))
+        work = functools.partial(_run_job, services.disks, shown, disk_id, args.get("filesystem") or None)
+        job = services.jobs.start(shown, disk_id, work)
         root = legacy_root("disk/startjob1.xsd")
         etree.SubElement(root, "job", action=shown, diskid=disk_id, result="OK", jobid=str(job.id))
         return xml_response(root)

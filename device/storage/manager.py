@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import shutil
 from collections.abc import Callable
 from datetime import timedelta
@@ -147,6 +148,10 @@ class DiskManager:
             if not report.ok:
                 log.info("%s: %s; repairing on mount", disk.id, report.describe())
                 await asyncio.to_thread(store.rebuild, lambda f: progress(0.5 + f / 2))
+        if card.file_system == "ext4" and os.name == "posix":
+            # MountPointPermissions sets the mount point's mode, on ext4 volumes only (the spec's table); the
+            # camera itself always keeps full access, or a mode like 0000 would stop it recording.
+            disk.root.chmod(int(self._param(disk, "MountPointPermissions"), 8) | 0o700)
         disk.store = store
         disk.readonly_mount = disk.camera.readonly_switch
         self._publish(disk)
