@@ -229,12 +229,12 @@ async def scenario_cgi(request: web.Request) -> web.Response:
         await manager.set_readonly(disk_id, state)
     elif verb == "fail":
         await manager.set_failed(disk_id, state)
-    elif verb == "wear" and args.get("percent", "").isdigit() and int(args["percent"]) <= 100:
+    elif verb == "wear" and args.get("percent", "").isdigit() and int(args["percent"]) <= 1000:
         manager.set_wear(disk_id, int(args["percent"]))
     elif verb == "sample-recording":
         return await _sample(manager, disk_id, args)
     elif verb == "cleanup":
-        deleted = await asyncio.to_thread(manager.cleanup, disk_id)
+        deleted = await manager.clean(disk_id)
         return web.json_response({"diskid": disk_id, "deletedblocks": deleted})
     else:
         return web.json_response({"error": f"Unknown scenario '{verb}' or bad argument."}, status=400)
@@ -253,6 +253,7 @@ async def _sample(manager: DiskManager, disk_id: str, args: dict[str, str]) -> w
         return web.json_response({"error": "seconds 1-3600, blockseconds 1-600, agedays 0-7000"}, status=400)
     try:
         recording_id = await asyncio.to_thread(manager.write_sample, disk_id, seconds, block_seconds, age_days)
+        manager.refresh_state(disk_id)
     except (DiskError, DiskFull, OSError) as exc:
         return web.json_response({"error": str(exc)}, status=409)
     return web.json_response({"diskid": disk_id, "recordingid": recording_id})

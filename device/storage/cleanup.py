@@ -2,8 +2,9 @@
 free space, oldest first, never from a locked or ongoing recording.
 
 A pure function of the blocks and the rules, so every retention decision is tested without files; the disk
-manager runs it periodically and applies it. With policy `none` nothing is deleted automatically (S-6):
-the disk fills, and the recorder stops with a storage disruption.
+manager runs it periodically and applies it. CleanupMaxAge applies only under policy `fifo`; space is made
+whatever the policy, when the disk or its storage limit is nearly full, so recording never stops for lack of
+space while there is anything unprotected left to delete.
 """
 
 from __future__ import annotations
@@ -32,12 +33,11 @@ class Rules:
 
 
 def choose_blocks(blocks: list[BlockInfo], now: datetime, rules: Rules, used: int) -> list[str]:
-    if rules.policy != "fifo":
-        return []
     candidates = sorted((b for b in blocks if not b.protected and b.stop is not None), key=lambda b: b.start)
     chosen: list[str] = []
     freed = 0
-    cutoff = now - timedelta(days=rules.max_age_days) if rules.max_age_days > 0 else None
+    by_age = rules.policy == "fifo" and rules.max_age_days > 0
+    cutoff = now - timedelta(days=rules.max_age_days) if by_age else None
     for block in candidates:
         remaining = used - freed
         too_old = cutoff is not None and block.stop is not None and block.stop < cutoff

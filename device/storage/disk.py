@@ -147,10 +147,11 @@ class Disk:
 
     @property
     def wear(self) -> int:
-        """Percent of rated endurance used; -1 unsupported, -3 not present (gethealth.cgi)."""
+        """Percent of rated endurance used (past 100 for a card worn beyond its rating, as the spec allows);
+        -1 unsupported, -3 not present (gethealth.cgi)."""
         if not self.spec.wear_supported:
             return -1
         if not self.camera.present:
             return -3
         endurance = self.capacity * self.spec.endurance_cycles
-        return min(100, self.camera.bytes_written * 100 // endurance) if endurance else -1
+        return self.camera.bytes_written * 100 // endurance if endurance else -1

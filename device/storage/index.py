@@ -148,6 +148,9 @@ class RecordingIndex:
             for r in rows
         ]
 
+    def total_block_bytes(self) -> int:
+        return int(self._db.execute("SELECT COALESCE(SUM(size), 0) FROM blocks").fetchone()[0])
+
     def set_locked(self, recording_id: str, locked: bool) -> None:
         self._db.execute("UPDATE recordings SET locked=? WHERE id=?", (int(locked), recording_id))
 

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import os
 import shutil
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -22,6 +23,7 @@ from device.state import DeviceState
 from device.storage import crypto
 from device.storage.cleanup import BlockInfo, Rules, choose_blocks
 from device.storage.disk import SD_CARD, SHARE, CameraDiskState, CardMeta, Disk
+from device.storage.index import IndexUnusable
 from device.storage.sample import write_sample_recording
 from device.storage.store import CheckReport, RecordingStore, RepairReport
 
@@ -56,6 +58,8 @@ class DiskManager:
             self.disks[spec.disk_id] = Disk(spec, root, capacity, camera)
         self._busy: set[str] = set()
         self._cleaner: asyncio.Task[None] | None = None
+        self._store_lock = threading.RLock()
+        self._cleaning: asyncio.Future[int] | None = None
         state.params.subscribe(self._on_param)
 
     # --- lifecycle -------------------------------------------------------------------------------------------
@@ -70,6 +74,8 @@ class DiskManager:
                     await self.mount(disk.id)
                 except DiskError as exc:
                     log.warning("%s not mounted at start: %s", disk.id, exc)
+                except Exception:  # no card problem may keep the camera from starting
+                    log.exception("%s could not be mounted at start", disk.id)
             self._publish(disk)
         self._cleaner = asyncio.get_running_loop().create_task(self.run_cleaner(), name="cleaner")
 
@@ -78,6 +84,7 @@ class DiskManager:
             self._cleaner.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._cleaner
+        await self._cleanup_finished()
         for disk in self.disks.values():
             self._close(disk)
         self.save()
@@ -113,14 +120,9 @@ class DiskManager:
         return min(max(disk.capacity // 100, 4 * 1024 * 1024), disk.capacity // 4)
 
     def used_by_recordings(self, disk: Disk) -> int:
-        if not disk.mounted:
-            return 0
-        overhead = sum(
-            (disk.root / name).stat().st_size
-            for name in ("index.db", "index.db-wal", "card.json")
-            if (disk.root / name).exists()
-        )
-        return max(0, disk.space.used - overhead)
+        """What the recordings' blocks take, from the index (the index and card metadata are not recordings)."""
+        with self._store_lock:
+            return 0 if disk.store is None else disk.store.index.total_block_bytes()
 
     # --- mount -----------------------------------------------------------------------------------------------
 
@@ -142,8 +144,16 @@ class DiskManager:
             self._publish(disk)
             raise DiskError(f"The disk cannot be mounted: {problem.value}.")
         assert card is not None
-        store = self._open_store(disk)
-        if self._param(disk, "AutoRepair") == "yes" and not self.locked(disk) and card.file_system == "ext4":
+        auto_repair = self._param(disk, "AutoRepair") == "yes" and not self.locked(disk)
+        try:
+            store = self._open_store(disk)
+        except IndexUnusable as exc:
+            if not auto_repair or disk.camera.readonly_switch:
+                raise DiskError(f"The disk's index is damaged ({exc}); run repair.cgi.") from None
+            log.info("%s: %s; rebuilding it on mount", disk.id, exc)
+            store = self._new_store(disk)
+            await asyncio.to_thread(store.rebuild, progress)
+        if auto_repair and card.file_system == "ext4":
             report = await asyncio.to_thread(store.verify, lambda f: progress(f / 2))
             if not report.ok:
                 log.info("%s: %s; repairing on mount", disk.id, report.describe())
@@ -161,6 +171,7 @@ class DiskManager:
         disk = self.disk(disk_id)
         if not disk.mounted:
             return "The disk is already unmounted."
+        await self._cleanup_finished()
         self._close(disk)
         self.save()
         self._publish(disk)
@@ -173,6 +184,8 @@ class DiskManager:
         self._check_usable(disk)
         if self.locked(disk):
             raise DiskError("The disk is locked and cannot be formatted. Unlock it with lock.cgi.")
+        if disk.camera.readonly_switch:
+            raise DiskError("The card is write-protected; slide its lock switch off first.")
         chosen = self._format_target(disk, file_system)
         was_mounted = disk.mounted
         self._close(disk)
@@ -213,6 +226,8 @@ class DiskManager:
         self._check_usable(disk)
         if action == "mount" and not disk.enabled_at_boot:
             raise DiskError("The disk is disabled (Storage.Enabled=no); enable it and restart the camera.")
+        if action in ("format", "repair") and disk.camera.readonly_switch:
+            raise DiskError("The card is write-protected; slide its lock switch off first.")
         if action in ("format", "repair") and self.locked(disk):
             verb = "formatted" if action == "format" else "repaired"
             raise DiskError(f"The disk is locked and cannot be {verb}. Unlock it with lock.cgi.")
@@ -336,8 +351,21 @@ class DiskManager:
     # --- cleanup ---------------------------------------------------------------------------------------------
 
     def cleanup(self, disk_id: str) -> int:
-        """Apply the disk's retention rules now; returns the number of blocks deleted."""
-        disk = self.disk(disk_id)
+        """Apply the disk's retention rules now; returns the number of blocks deleted.
+
+        Runs in a worker thread; the store lock keeps an unmount from closing the index under it."""
+        with self._store_lock:
+            return self._cleanup(self.disk(disk_id))
+
+    async def clean(self, disk_id: str) -> int:
+        self._cleaning = asyncio.ensure_future(asyncio.to_thread(self.cleanup, disk_id))
+        # Shielded: cancelling the cleaner must not abandon a thread still inside the index.
+        deleted = await asyncio.shield(self._cleaning)
+        if deleted:
+            self._publish(self.disk(disk_id))  # on the loop: bus subscribers never run in a worker thread
+        return deleted
+
+    def _cleanup(self, disk: Disk) -> int:
         store = disk.store
         if store is None or disk.readonly_mount or self.locked(disk):
             return 0
@@ -368,15 +396,24 @@ class DiskManager:
             store.delete_recording_if_empty(recording_id)
         if chosen:
             log.info("%s: cleanup deleted %d block(s)", disk.id, len(chosen))
-            self._publish(disk)
         return len(chosen)
+
+    async def _cleanup_finished(self) -> None:
+        """Wait, without blocking the loop, for a cleanup running in a worker thread."""
+        if self._cleaning is not None:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await self._cleaning
+
+    def refresh_state(self, disk_id: str) -> None:
+        """Re-publish a disk's disruption and alert state after work done in a thread (writes fill the disk)."""
+        self._publish(self.disk(disk_id))
 
     async def run_cleaner(self, interval: float = 60.0) -> None:
         """The periodic cleanup every mounted disk gets, as firmware runs it."""
         while True:
             for disk in self.disks.values():
                 if disk.mounted:
-                    await asyncio.to_thread(self.cleanup, disk.id)
+                    await self.clean(disk.id)
             await asyncio.sleep(interval)
 
     def write_sample(self, disk_id: str, seconds: int, block_seconds: int, age_days: float = 0) -> str:
@@ -385,9 +422,10 @@ class DiskManager:
         if disk.store is None or not self.writable(disk):
             raise DiskError("The disk is not mounted for writing.")
         start = self.state.clock.now() - timedelta(days=age_days, seconds=seconds)
-        recording_id = write_sample_recording(disk.store, start, seconds, block_seconds)
-        self._publish(disk)
-        return recording_id
+        with self._store_lock:
+            if disk.store is None:
+                raise DiskError("The disk is not mounted for writing.")
+            return write_sample_recording(disk.store, start, seconds, block_seconds)
 
     # --- scenarios (what an installer meets in the field) ----------------------------------------------------
 
@@ -483,9 +521,10 @@ class DiskManager:
         disk.space.recount(disk.root)
 
     def _close(self, disk: Disk) -> None:
-        if disk.store is not None:
-            disk.store.close()
-            disk.store = None
+        with self._store_lock:  # waits for a cleanup or sample write in a worker thread to finish
+            if disk.store is not None:
+                disk.store.close()
+                disk.store = None
         disk.readonly_mount = False
 
     def _on_param(self, name: str, _value: str) -> None:
