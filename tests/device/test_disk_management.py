@@ -42,12 +42,6 @@ pytestmark = pytest.mark.functional
 SD_SIZE_KB = 1024 * 1024  # --sd-size 1G
 
 
-@pytest.fixture
-def camera(device_factory):
-    """A fresh camera with a 1 GiB SD card, for tests that change the card."""
-    return device_factory("--sd-size", "1G")
-
-
 # --- list.cgi --------------------------------------------------------------------------------------------------
 
 

@@ -37,11 +37,6 @@ from tests.device.disk_client import (
 pytestmark = pytest.mark.functional
 
 
-@pytest.fixture
-def camera(device_factory):
-    return device_factory("--sd-size", "1G")
-
-
 def ffprobe_reads(path) -> bool:
     result = subprocess.run(["ffprobe", "-v", "error", str(path)], capture_output=True, timeout=30)
     return result.returncode == 0

@@ -37,11 +37,6 @@ from tests.support.device_process import CREDENTIALS
 pytestmark = pytest.mark.functional
 
 
-@pytest.fixture
-def camera(device_factory):
-    return device_factory("--sd-size", "1G")
-
-
 def recording_folder(device, recording_id: str):
     (folder,) = card(device).glob(f"[0-9]*/[0-9]*/{recording_id}")
     return folder

@@ -25,11 +25,6 @@ SCHEMA = "http://www.axis.com/vapix/http_cgi/recordingstoragelimit1.xsd"
 MIN_KB = 1048576
 
 
-@pytest.fixture
-def camera(device_factory):
-    return device_factory("--sd-size", "1G")
-
-
 def code(root) -> int:
     assert root.tag == ROOT
     general = root.find("GeneralError")
