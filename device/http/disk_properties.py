@@ -13,21 +13,14 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from lxml import etree
 
-from device.http.args import cgi_args
 from device.http.keys import services_of, state_of
 from device.http.module import ApiEntry, HttpModule
-from device.http.xml import DISK_PROPERTIES, xml_response
+from device.http.xml import DISK_PROPERTIES, ApiFailure, Args, versioned, xml_response
 from device.params.validators import IntRange
 from device.storage.manager import DiskError, EncryptionError
 
 API = DISK_PROPERTIES
 SUPPORTED_VERSIONS = ("1.0", "1.1")
-
-
-class PropertyError(Exception):
-    def __init__(self, code: int, description: str) -> None:
-        super().__init__(description)
-        self.code, self.description = code, description
 
 
 def success(body: etree._Element | None = None) -> web.Response:
@@ -37,29 +30,20 @@ def success(body: etree._Element | None = None) -> web.Response:
     return xml_response(root)
 
 
-def error(code: int, description: str) -> web.Response:
-    return xml_response(API.error(code, description, wrapper="Error"))
-
-
-Handler = Callable[[web.Request, dict[str, str]], Awaitable[web.Response]]
+Handler = Callable[[web.Request, Args], Awaitable[web.Response]]
 
 
 def endpoint(handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
-    """Check schemaversion, then run the handler; PropertyError becomes the API's error body."""
+    """The shared schema check and error body, with the disk manager's refusals as this API's codes."""
 
-    async def run(request: web.Request) -> web.Response:
-        args = await cgi_args(request)
-        problem = API.schema_error(args.get("schemaversion"))
-        if problem is not None:
-            return error(*problem)
+    @versioned(API, error_wrapper="Error")
+    async def run(request: web.Request, args: Args) -> web.Response:
         try:
             return await handler(request, args)
         except EncryptionError as exc:
-            return error(exc.code, str(exc))
-        except PropertyError as exc:
-            return error(exc.code, exc.description)
+            raise ApiFailure(exc.code, str(exc)) from None
         except DiskError as exc:
-            return error(10, str(exc))
+            raise ApiFailure(10, str(exc)) from None
 
     return run
 
@@ -68,7 +52,7 @@ def _disk_group(request: web.Request, args: dict[str, str], unknown_code: int = 
     disk_id = args.get("diskid", "")
     disk = services_of(request).disks.disks.get(disk_id)
     if disk is None:
-        raise PropertyError(unknown_code, f"Invalid disk ID '{disk_id}'." if disk_id else "diskid is required.")
+        raise ApiFailure(unknown_code, f"Invalid disk ID '{disk_id}'." if disk_id else "diskid is required.")
     return disk.spec.group
 
 
@@ -77,17 +61,17 @@ async def setrequiredfs(request: web.Request, args: dict[str, str]) -> web.Respo
     group = _disk_group(request, args, unknown_code=20)
     fs = args.get("filesystem", "")
     if not fs:
-        raise PropertyError(20, "Invalid request. filesystem is required (none or ext4).")
+        raise ApiFailure(20, "Invalid request. filesystem is required (none or ext4).")
     disk = manager.disk(args["diskid"])
     if fs != "none" and fs not in disk.spec.required_fs:
-        raise PropertyError(30, f"Specified file system '{fs}' is not supported as required file system.")
+        raise ApiFailure(30, f"Specified file system '{fs}' is not supported as required file system.")
     state_of(request).params.put(f"Storage.{group}.RequiredFileSystem", fs)
     return success()
 
 
 async def enablediskencryption(request: web.Request, args: dict[str, str]) -> web.Response:
     if "passphrase" not in args:
-        raise PropertyError(20, "Invalid request. passphrase is required.")
+        raise ApiFailure(20, "Invalid request. passphrase is required.")
     services_of(request).disks.enable_encryption(args.get("diskid", ""), args["passphrase"])
     return success()
 
@@ -99,7 +83,7 @@ async def disablediskencryption(request: web.Request, args: dict[str, str]) -> w
 
 async def changediskpassphrase(request: web.Request, args: dict[str, str]) -> web.Response:
     if "newpassphrase" not in args or "oldpassphrase" not in args:
-        raise PropertyError(20, "Invalid request. newpassphrase and oldpassphrase are required.")
+        raise ApiFailure(20, "Invalid request. newpassphrase and oldpassphrase are required.")
     services_of(request).disks.change_passphrase(args.get("diskid", ""), args["oldpassphrase"], args["newpassphrase"])
     return success()
 
@@ -109,11 +93,11 @@ def _set_param(request: web.Request, args: dict[str, str], arg: str, name: str) 
     params = state_of(request).params
     full = f"Storage.{group}.{name}"
     if arg not in args:
-        raise PropertyError(20, f"Invalid request. {arg} is required.")
+        raise ApiFailure(20, f"Invalid request. {arg} is required.")
     try:
         value = params.definition(full).validate(args[arg])
     except ValueError as exc:
-        raise PropertyError(20, f"Invalid request. {arg} {exc}.") from None
+        raise ApiFailure(20, f"Invalid request. {arg} {exc}.") from None
     params.put(full, value)
     return success()
 
@@ -137,9 +121,9 @@ async def setdiskalertlevels(request: web.Request, args: dict[str, str]) -> web.
         try:
             levels[name] = int(_LEVEL(text)) if text is not None else None
         except ValueError:
-            raise PropertyError(20, f"Invalid request. {name} must be a whole number >= 0.") from None
+            raise ApiFailure(20, f"Invalid request. {name} must be a whole number >= 0.") from None
     if levels["wear"] is None and levels["temperature"] is None:
-        raise PropertyError(20, "Invalid request. Give wear, temperature or both.")
+        raise ApiFailure(20, "Invalid request. Give wear, temperature or both.")
     services_of(request).disks.set_alert_levels(args["diskid"], levels["wear"], levels["temperature"])
     return success()
 

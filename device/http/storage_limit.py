@@ -8,29 +8,21 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from device.http.args import cgi_args
 from device.http.keys import services_of
 from device.http.module import ApiEntry, HttpModule
-from device.http.xml import STORAGE_LIMIT, xml_response
+from device.http.xml import STORAGE_LIMIT, ApiFailure, Args, versioned, xml_response
 
 API = STORAGE_LIMIT
 MIN_LIMIT_KB = 1024 * 1024
 KB = 1024
 
 
-def _error(code: int, description: str) -> web.Response:
-    return xml_response(API.error(code, description))
-
-
-async def getlimit_cgi(request: web.Request) -> web.Response:
-    args = await cgi_args(request)
-    problem = API.schema_error(args.get("schemaversion"))
-    if problem:
-        return _error(*problem)
+@versioned(API)
+async def getlimit_cgi(request: web.Request, args: Args) -> web.Response:
     manager = services_of(request).disks
     wanted = args.get("diskid")
     if wanted is not None and wanted not in manager.disks:
-        return _error(110, "Disk not found")
+        raise ApiFailure(110, "Disk not found")
     root = API.root()
     body = API.sub(root, "GetStorageLimitsResponse")
     for disk in manager.disks.values():
@@ -45,21 +37,18 @@ async def getlimit_cgi(request: web.Request) -> web.Response:
     return xml_response(root)
 
 
-async def setlimit_cgi(request: web.Request) -> web.Response:
-    args = await cgi_args(request)
-    problem = API.schema_error(args.get("schemaversion"))
-    if problem:
-        return _error(*problem)
+@versioned(API)
+async def setlimit_cgi(request: web.Request, args: Args) -> web.Response:
     manager = services_of(request).disks
     if "diskid" not in args or "size" not in args:
-        return _error(20, "Invalid request. diskid and size are required.")
+        raise ApiFailure(20, "Invalid request. diskid and size are required.")
     if args["diskid"] not in manager.disks:
-        return _error(110, "Disk not found")
+        raise ApiFailure(110, "Disk not found")
     size = args["size"].strip()
     if not size.isdigit():
-        return _error(120, "Invalid size value")
+        raise ApiFailure(120, "Invalid size value")
     if 0 < int(size) < MIN_LIMIT_KB:
-        return _error(130, f"Supplied size is less than the minimum allowed limit ({MIN_LIMIT_KB} kB).")
+        raise ApiFailure(130, f"Supplied size is less than the minimum allowed limit ({MIN_LIMIT_KB} kB).")
     manager.set_limit(args["diskid"], int(size))
     root = API.root()
     API.sub(root, "GeneralSuccess")

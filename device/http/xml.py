@@ -6,10 +6,15 @@ as HTTP 200 with the error in the body, in the three styles of AMBIGUITIES.md G-
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from aiohttp import web
 from lxml import etree
+
+from device.http.args import cgi_args
+
+Handler = Callable[[web.Request], Awaitable[web.Response]]
 
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 SCHEMA_BASE = "http://www.axis.com/vapix/http_cgi/"
@@ -81,6 +86,38 @@ DISK_PROPERTIES = XmlApi(
 NETWORK_SHARE = XmlApi("NetworkShareResponse", "networkshare1.xsd", "1.0")
 STORAGE_LIMIT = XmlApi("StorageLimitsResponse", "recordingstoragelimit1.xsd", "1.0")
 EXPORT = XmlApi("ExportRecordingResponse", "exportrecording1.xsd", "1.2")
+
+
+class ApiFailure(Exception):
+    """A request an XML API refuses: the numeric code and description of its GeneralError."""
+
+    def __init__(self, code: int, description: str) -> None:
+        super().__init__(description)
+        self.code, self.description = code, description
+
+
+Args = dict[str, str]
+VersionedHandler = Callable[[web.Request, Args], Awaitable[web.Response]]
+
+
+def versioned(api: XmlApi, error_wrapper: str | None = None) -> Callable[[VersionedHandler], Handler]:
+    """Wrap an XML API handler: check `schemaversion` first (20, 40), and answer ApiFailure as the API's
+    GeneralError, so each handler only says what is wrong."""
+
+    def wrap(handler: VersionedHandler) -> Handler:
+        async def run(request: web.Request) -> web.Response:
+            args = await cgi_args(request)
+            problem = api.schema_error(args.get("schemaversion"))
+            try:
+                if problem is not None:
+                    raise ApiFailure(*problem)
+                return await handler(request, args)
+            except ApiFailure as exc:
+                return xml_response(api.error(exc.code, exc.description, error_wrapper))
+
+        return run
+
+    return wrap
 
 
 def xml_response(root: etree._Element) -> web.Response:
