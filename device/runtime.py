@@ -14,7 +14,7 @@ from device.auth.digest import NonceAuthority
 from device.auth.policy import Authenticator
 from device.clock import Clock, SystemClock
 from device.events.bus import EventBus
-from device.http import deviceinfo, discovery, disk_properties, disks, params, storage_limit, usergroup
+from device.http import deviceinfo, discovery, disk_properties, disks, params, recordings, storage_limit, usergroup
 from device.http.module import HttpModule
 from device.http.server import HttpServer
 from device.identity import load_identity
@@ -37,6 +37,7 @@ HTTP_MODULES: tuple[HttpModule, ...] = (
     disks.MODULE,
     disk_properties.MODULE,
     storage_limit.MODULE,
+    recordings.MODULE,
 )
 
 
