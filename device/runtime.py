@@ -14,13 +14,26 @@ from device.auth.digest import NonceAuthority
 from device.auth.policy import Authenticator
 from device.clock import Clock, SystemClock
 from device.events.bus import EventBus
-from device.http import deviceinfo, discovery, disk_properties, disks, params, recordings, storage_limit, usergroup
+from device.http import (
+    deviceinfo,
+    discovery,
+    disk_properties,
+    disks,
+    params,
+    record,
+    recordings,
+    storage_limit,
+    usergroup,
+)
 from device.http.module import HttpModule
 from device.http.server import HttpServer
 from device.identity import load_identity
 from device.jobs import JobRegistry
 from device.params.definitions import build_definitions
 from device.params.store import ParamStore
+from device.recorder.profiles import ProfileStore
+from device.recorder.service import RecordingService
+from device.recorder.sources import SourceHub
 from device.rtsp.server import RtspServer
 from device.services import Services
 from device.state import DeviceState
@@ -38,6 +51,7 @@ HTTP_MODULES: tuple[HttpModule, ...] = (
     disk_properties.MODULE,
     storage_limit.MODULE,
     recordings.MODULE,
+    record.MODULE,
 )
 
 
@@ -70,14 +84,24 @@ class Device:
         auth = Authenticator(users, NonceAuthority(self.clock, config.nonce_lifetime))
         self.state = DeviceState(data, identity, users, store, self.clock, auth)
         bus = EventBus(self.clock.now)
-        self.services = Services(bus, JobRegistry(), DiskManager(self.state, bus, config.sd_capacity))
+        disks = DiskManager(self.state, bus, config.sd_capacity)
+        maximum = int(store.get("Properties.LocalStorage.NbrOfContinuousRecordingProfiles"))
+        recorder = RecordingService(
+            self.state,
+            disks,
+            bus,
+            SourceHub(self.clock, identity.serial),
+            ProfileStore(data / "profiles.json", maximum),
+        )
+        self.services = Services(bus, JobRegistry(), disks, recorder)
         self.http = HttpServer(
             self.state, self.services, HTTP_MODULES, config.host, config.http_port, config.ssl_context
         )
         self.rtsp = RtspServer(self.state, config.host, config.rtsp_port)
 
     async def start(self) -> None:
-        await self.services.disks.start()
+        await self.services.disks.start()  # mounting a disk starts its continuous profiles
+        await self.services.recorder.start()
         await self.rtsp.start()
         self.state.params.put("Network.RTSP.Port", str(self.rtsp.port))
         try:
@@ -89,5 +113,6 @@ class Device:
     async def stop(self) -> None:
         await self.http.stop()
         await self.rtsp.stop()
+        await self.services.recorder.stop()  # recordings close cleanly before the disks go
         await self.services.jobs.stop()
         await self.services.disks.stop()

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from device.events.bus import EventBus
 from device.jobs import JobRegistry
+from device.recorder.service import RecordingService
 from device.storage.manager import DiskManager
 
 
@@ -14,3 +15,4 @@ class Services:
     bus: EventBus
     jobs: JobRegistry
     disks: DiskManager
+    recorder: RecordingService

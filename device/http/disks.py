@@ -130,6 +130,7 @@ async def lock_cgi(request: web.Request) -> web.Response:
     if disk_id not in manager.disks:
         return _legacy_error("disk/lock1.xsd", tag, f"Unknown disk ID '{disk_id}'.", diskid=disk_id)
     manager.lock(disk_id, action == "lock")
+    await manager.settle()  # active recordings on a locked disk have stopped when the answer comes
     root = legacy_root("disk/lock1.xsd")
     etree.SubElement(root, tag, diskid=disk_id, result="OK")
     return xml_response(root)

@@ -6,16 +6,20 @@ WAL mode, so readers (list.cgi, playback) never wait for the recorder. The schem
 
 from __future__ import annotations
 
+import functools
 import sqlite3
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 from device.storage.layout import BlockMeta, RecordingMeta, VideoAttributes, format_time, parse_time
 
 SCHEMA_VERSION = 1
+T = TypeVar("T")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS recordings (
     id TEXT PRIMARY KEY, source TEXT NOT NULL, start_time TEXT NOT NULL, stop_time TEXT,
@@ -77,9 +81,22 @@ class IndexedBlock:
     size: int
 
 
+def _locked(method: Callable[..., T]) -> Callable[..., T]:
+    """One thread in the index at a time: the recorder writes from worker threads while the API reads, and a
+    transaction must not interleave with another thread's statements on the shared connection."""
+
+    @functools.wraps(method)
+    def run(self: RecordingIndex, *args: Any, **kwargs: Any) -> T:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return run
+
+
 class RecordingIndex:
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._lock = threading.RLock()
         try:
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -92,19 +109,22 @@ class RecordingIndex:
         except sqlite3.DatabaseError as exc:
             raise IndexUnusable(f"{path.name} is not a usable index: {exc}") from None
 
+    @_locked
     def close(self) -> None:
         self._db.close()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
+    @_locked
     def put_recording(self, meta: RecordingMeta, folder: str) -> None:
         v = meta.video
         self._db.execute(
@@ -127,6 +147,7 @@ class RecordingIndex:
             ),
         )
 
+    @_locked
     def put_block(self, meta: BlockMeta, mkv: str, size: int) -> None:
         self._db.execute(
             "INSERT INTO blocks (token, recording_id, start_time, stop_time, status, mkv, size)"
@@ -143,12 +164,15 @@ class RecordingIndex:
             ),
         )
 
+    @_locked
     def delete_block(self, token: str) -> None:
         self._db.execute("DELETE FROM blocks WHERE token=?", (token,))
 
+    @_locked
     def delete_recording(self, recording_id: str) -> None:
         self._db.execute("DELETE FROM recordings WHERE id=?", (recording_id,))
 
+    @_locked
     def recordings(self) -> list[tuple[RecordingMeta, str, bool]]:
         rows = self._db.execute(
             "SELECT id, source, start_time, stop_time, trigger_type, trigger_name, trigger_trigger, width, height,"
@@ -172,6 +196,7 @@ class RecordingIndex:
             for r in rows
         ]
 
+    @_locked
     def blocks(self, recording_id: str | None = None) -> list[IndexedBlock]:
         query = "SELECT token, recording_id, start_time, stop_time, status, mkv, size FROM blocks"
         args: tuple[str, ...] = ()
@@ -183,6 +208,7 @@ class RecordingIndex:
             for r in rows
         ]
 
+    @_locked
     def query_recordings(
         self, where: RecordingFilter, descending: bool, limit: int | None, offset: int = 0
     ) -> tuple[int, int, list[tuple[RecordingMeta, bool]]]:
@@ -217,16 +243,20 @@ class RecordingIndex:
         ]
         return int(total), int(matched), page
 
+    @_locked
     def distinct(self, column: str) -> list[str]:
         if column not in ("trigger_name", "source"):
             raise ValueError(column)
         return [r[0] for r in self._db.execute(f"SELECT DISTINCT {column} FROM recordings ORDER BY 1")]
 
+    @_locked
     def total_block_bytes(self) -> int:
         return int(self._db.execute("SELECT COALESCE(SUM(size), 0) FROM blocks").fetchone()[0])
 
+    @_locked
     def set_locked(self, recording_id: str, locked: bool) -> None:
         self._db.execute("UPDATE recordings SET locked=? WHERE id=?", (int(locked), recording_id))
 
+    @_locked
     def integrity_ok(self) -> bool:
         return bool(self._db.execute("PRAGMA quick_check").fetchone()[0] == "ok")

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Protocol
 
 from device.events.bus import STORAGE_ALERT, STORAGE_DISRUPTION, EventBus
 from device.persist import read_json, write_json_atomic
@@ -30,6 +31,14 @@ from device.storage.store import CheckReport, RecordingStore, RepairReport
 log = logging.getLogger(__name__)
 Progress = Callable[[float], None]
 GIB = 1024**3
+
+
+class DiskListener(Protocol):
+    """Told before a disk stops being writable and after it becomes writable (the recorder)."""
+
+    async def disk_going(self, disk_id: str) -> None: ...
+
+    async def disk_ready(self, disk_id: str) -> None: ...
 
 
 class DiskError(Exception):
@@ -60,6 +69,8 @@ class DiskManager:
         self._cleaner: asyncio.Task[None] | None = None
         self._store_lock = threading.RLock()
         self._cleaning: asyncio.Future[int] | None = None
+        self.listeners: list[DiskListener] = []
+        self._pending: set[asyncio.Task[None]] = set()
         state.params.subscribe(self._on_param)
 
     # --- lifecycle -------------------------------------------------------------------------------------------
@@ -165,12 +176,14 @@ class DiskManager:
         disk.store = store
         disk.readonly_mount = disk.camera.readonly_switch
         self._publish(disk)
+        await self._ready(disk)
         return "The disk is mounted."
 
     async def unmount(self, disk_id: str) -> str:
         disk = self.disk(disk_id)
         if not disk.mounted:
             return "The disk is already unmounted."
+        await self._going(disk)
         await self._cleanup_finished()
         self._close(disk)
         self.save()
@@ -188,6 +201,9 @@ class DiskManager:
             raise DiskError("The card is write-protected; slide its lock switch off first.")
         chosen = self._format_target(disk, file_system)
         was_mounted = disk.mounted
+        if was_mounted:
+            await self._going(disk)
+            await self._cleanup_finished()
         self._close(disk)
         self._publish(disk)
         await self._format(disk, chosen, lambda f: progress(f * 0.9))
@@ -398,6 +414,20 @@ class DiskManager:
             log.info("%s: cleanup deleted %d block(s)", disk.id, len(chosen))
         return len(chosen)
 
+    async def _going(self, disk: Disk) -> None:
+        for listener in self.listeners:
+            await listener.disk_going(disk.id)
+
+    async def _ready(self, disk: Disk) -> None:
+        if self.writable(disk):
+            for listener in self.listeners:
+                await listener.disk_ready(disk.id)
+
+    async def settle(self) -> None:
+        """Wait for listeners told about a parameter change (a lock through param.cgi) to finish."""
+        while self._pending:
+            await asyncio.gather(*list(self._pending), return_exceptions=True)
+
     async def _cleanup_finished(self) -> None:
         """Wait, without blocking the loop, for a cleanup running in a worker thread."""
         if self._cleaning is not None:
@@ -431,6 +461,8 @@ class DiskManager:
 
     async def pull_card(self, disk_id: str) -> None:
         disk = self.disk(disk_id)
+        await self._going(disk)
+        await self._cleanup_finished()
         self._close(disk)
         disk.camera.present = False
         self.save()
@@ -449,14 +481,20 @@ class DiskManager:
 
     async def set_readonly(self, disk_id: str, readonly: bool) -> None:
         disk = self.disk(disk_id)
+        if readonly:
+            await self._going(disk)
         disk.camera.readonly_switch = readonly
         disk.readonly_mount = readonly and disk.mounted
         self.save()
         self._publish(disk)
+        if not readonly:
+            await self._ready(disk)
 
     async def set_failed(self, disk_id: str, failed: bool) -> None:
         disk = self.disk(disk_id)
         if failed:
+            await self._going(disk)
+            await self._cleanup_finished()
             self._close(disk)
         disk.camera.failed = failed
         self.save()
@@ -527,10 +565,21 @@ class DiskManager:
                 disk.store = None
         disk.readonly_mount = False
 
-    def _on_param(self, name: str, _value: str) -> None:
+    def _on_param(self, name: str, value: str) -> None:
         for disk in self.disks.values():
             if name == f"Storage.{disk.spec.group}.Locked":
                 self._publish(disk)
+                self._notify(disk, going=value == "yes")
+
+    def _notify(self, disk: Disk, going: bool) -> None:
+        """Locked changed (lock.cgi or param.cgi): recordings stop on lock, profiles resume on unlock."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop (a synchronous test): nothing records anyway
+        task = loop.create_task(self._going(disk) if going else self._ready(disk))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
 
     def _publish(self, disk: Disk) -> None:
         """Storage disruption is true unless the disk is mounted read-write, unlocked and not full."""

@@ -320,6 +320,9 @@ class BlockWriter:
         self._encrypted = crypto.EncryptedWriter(raw, store.data_key) if store.data_key is not None else None
         self._raw = raw
         self.size = 0
+        # Indexed from the start (status Recording): listing and playback see a block that is being written,
+        # and a check after a power cut finds it indexed; recovery closes it.
+        store.index.put_block(self.meta, self.mkv.relative_to(store.root).as_posix(), 0)
 
     def write(self, data: bytes) -> None:
         overhead = crypto.TAG * (-(-len(data) // crypto.CHUNK)) if self._encrypted else 0
