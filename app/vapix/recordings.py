@@ -200,3 +200,90 @@ class Recordings:
             params["diskid"] = disk_id
         root = await self._transport.get_xml(PATH, params)
         return [e.text.strip() for e in xmlwire.find_all(root, entity) if e.text and e.text.strip()]
+
+
+# --- control: record, stop, remove, continuous profiles (legacy CGIs; errors are result="ERROR" errormsg) ------
+
+RECORD = "/axis-cgi/record"
+
+
+@dataclass(frozen=True)
+class ContinuousProfile:
+    profile: int
+    disk_id: str
+    options: str
+    event_id: str
+
+    @classmethod
+    def from_element(cls, element: etree._Element) -> ContinuousProfile:
+        try:
+            number = int(element.get("profile", ""))
+        except ValueError:
+            raise ProtocolError("a continuous recording profile has no number") from None
+        return cls(number, element.get("diskid", ""), element.get("options", ""), element.get("eventid", ""))
+
+
+def _answer(root: etree._Element, tag: str) -> etree._Element:
+    element = xmlwire.find(root, tag)
+    if element is None or (element.get("result") or "").upper() != "OK":
+        raise ProtocolError(f'the camera\'s answer has no <{tag} result="OK">')
+    return element
+
+
+class RecordingControl:
+    """Start and stop recordings and manage continuous profiles. Refusals raise ApiError with the camera's
+    errormsg (the transport decodes result="ERROR")."""
+
+    def __init__(self, transport: VapixTransport) -> None:
+        self._transport = transport
+
+    async def record(self, disk_id: str | None = None, options: str = "") -> str:
+        params = {"options": options} if options else {}
+        if disk_id:
+            params["diskid"] = disk_id
+        element = _answer(await self._transport.get_xml(f"{RECORD}/record.cgi", params), "record")
+        recording_id = element.get("recordingid")
+        if not recording_id:
+            raise ProtocolError("record.cgi answered OK without a recordingid")
+        return str(recording_id)
+
+    async def stop(self, recording_id: str) -> None:
+        _answer(await self._transport.get_xml(f"{RECORD}/stop.cgi", {"recordingid": recording_id}), "stop")
+
+    async def remove(
+        self,
+        recording_ids: list[str] | None = None,
+        disk_id: str | None = None,
+        before: datetime | None = None,
+        event_id: str | None = None,
+    ) -> None:
+        """Remove the given recordings, or (without IDs) those matching `before`/`event_id` (R-13)."""
+        params: dict[str, str] = {}
+        if recording_ids:
+            params["recordingid"] = ",".join(recording_ids)
+        if before:
+            params["beforetime"] = format_query_time(before)
+        if event_id:
+            params["eventid"] = event_id
+        if disk_id:
+            params["diskid"] = disk_id
+        if not params.keys() - {"diskid"}:
+            raise ValueError("give recording IDs, or a time or event to remove by")
+        _answer(await self._transport.get_xml(f"{RECORD}/remove.cgi", params), "remove")
+
+    async def profiles(self) -> list[ContinuousProfile]:
+        root = await self._transport.get_xml(f"{RECORD}/continuous/listconfiguration.cgi")
+        return [ContinuousProfile.from_element(e) for e in xmlwire.find_all(root, "continuousrecordingconfiguration")]
+
+    async def add_profile(self, disk_id: str, options: str = "", event_id: str | None = None) -> int:
+        params = {"diskid": disk_id, "options": options}
+        if event_id:
+            params["eventid"] = event_id
+        element = _answer(
+            await self._transport.get_xml(f"{RECORD}/continuous/addconfiguration.cgi", params), "configure"
+        )
+        return ContinuousProfile.from_element(element).profile
+
+    async def remove_profile(self, profile: int) -> None:
+        root = await self._transport.get_xml(f"{RECORD}/continuous/removeconfiguration.cgi", {"profile": str(profile)})
+        _answer(root, "remove")

@@ -38,6 +38,9 @@ STREAM_PROFILES: dict[str, SourceOptions] = {
 }
 
 
+SPACE_CHECK_SECONDS = 1.0
+
+
 class RecordingRefused(Exception):
     """A recording cannot start or stop as asked; the message is the API's errormsg."""
 
@@ -231,12 +234,16 @@ class RecordingService:
     # --- internals -------------------------------------------------------------------------------------------
 
     async def _pump(self, active: Active) -> None:
+        checked = self.state.clock.monotonic()
         try:
             while True:
                 frames = [await active.queue.get()]
                 while not active.queue.empty():  # write what piled up in one trip to the worker thread
                     frames.append(active.queue.get_nowait())
                 await asyncio.to_thread(_feed, active.session, frames)
+                if self.state.clock.monotonic() - checked >= SPACE_CHECK_SECONDS:
+                    checked = self.state.clock.monotonic()
+                    await self._make_room(active.disk_id)
         except RecordingStopped as exc:
             log.warning("recording %s stopped: %s", active.recording_id, exc.reason)
             await self._ended(active)
@@ -251,6 +258,14 @@ class RecordingService:
         if profile is not None and await self.disks.clean(active.disk_id):
             with contextlib.suppress(RecordingRefused):
                 await self.start_profile(profile)
+
+    async def _make_room(self, disk_id: str) -> None:
+        """Free the oldest unprotected blocks before the disk (or its storage limit) runs out, so recording
+        never stops for lack of space while anything can be deleted."""
+        disk = self.disks.disk(disk_id)
+        if disk.mounted and self.disks.full(disk):
+            await self.disks.clean(disk_id)
+            self.disks.refresh_state(disk_id)
 
     def _profile_running(self, number: int) -> bool:
         return any(a.profile == number for a in self.active.values())

@@ -205,3 +205,16 @@ def test_the_split_duration_parameter_splits_blocks(camera):
     recording_id = cgi(camera, "record.cgi").get("recordingid")
     until(lambda: len(mkv_files(camera, recording_id)) >= 3, timeout=20)
     cgi(camera, "stop.cgi", recordingid=recording_id)
+
+
+def test_a_full_card_makes_room_from_the_oldest_blocks_and_recording_goes_on(device_factory):
+    small = device_factory("--sd-size", "16M")
+    param_update(small, **{"root.Recording.DefaultSplitDuration": "1"})
+    recording_id = cgi(small, "record.cgi", options="videocodec=jpeg&resolution=1920x1080&fps=30").get("recordingid")
+    first = until(lambda: mkv_files(small, recording_id)[:1])[0]
+    until(lambda: not first.exists(), timeout=60)  # the oldest block went to make room
+    assert listing(small)[recording_id]["recordingstatus"] == "recording"
+    until(lambda: any(p.stat().st_size > 0 for p in mkv_files(small, recording_id) if p.exists()))
+    cgi(small, "stop.cgi", recordingid=recording_id)
+    disk = get_xml(small, "/axis-cgi/disks/list.cgi", diskid="SD_DISK").find(".//disk")
+    assert int(disk.get("freesize")) > 0

@@ -53,14 +53,18 @@ class RunningDevice:
             *self.args,
         ]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        # stderr goes to a file in the data dir: readable after a failure, and an unread pipe would block a
+        # camera that logs a lot.
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        with (self.data_dir / "stderr.log").open("a") as log:
+            self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True, env=env)
         self.output = []
         deadline = time.monotonic() + timeout
         assert self.process.stdout is not None
         while time.monotonic() < deadline:
             line = self.process.stdout.readline()
             if not line:
-                raise RuntimeError(f"device exited: {self.process.stderr.read() if self.process.stderr else ''}")
+                raise RuntimeError(f"device exited: {(self.data_dir / 'stderr.log').read_text()[-2000:]}")
             self.output.append(line.rstrip("\n"))
             if line.startswith("HTTP listening on "):
                 self.http_url = line.split(" on ", 1)[1].strip()

@@ -9,8 +9,15 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from app.vapix.errors import ProtocolError, Unauthorized
-from app.vapix.recordings import Recording, RecordingPage, RecordingQuery, Recordings, RecordingStatus
+from app.vapix.errors import ApiError, ProtocolError, Unauthorized
+from app.vapix.recordings import (
+    Recording,
+    RecordingControl,
+    RecordingPage,
+    RecordingQuery,
+    Recordings,
+    RecordingStatus,
+)
 from app.vapix.transport import VapixTransport
 from tests.conftest import _start, endpoint_of, transport_for
 from tests.device.disk_client import sample
@@ -99,3 +106,30 @@ async def test_listing_without_credentials_is_refused(camera_with_recordings):
     async with VapixTransport(endpoint_of(device), None, None) as anonymous:
         with pytest.raises(Unauthorized):
             await Recordings(anonymous).page(RecordingQuery())
+
+
+@pytest.mark.functional
+async def test_an_operator_records_stops_and_removes_and_manages_profiles(device_factory):
+    device = device_factory("--sd-size", "1G")
+    async with transport_for(device, "operator") as transport:
+        control, listing = RecordingControl(transport), Recordings(transport)
+        recording_id = await control.record("SD_DISK", "resolution=640x360")
+        assert (await listing.page(RecordingQuery(recording_id=recording_id))).recordings[0].ongoing
+        await control.stop(recording_id)
+        assert not (await listing.page(RecordingQuery(recording_id=recording_id))).recordings[0].ongoing
+        with pytest.raises(ApiError, match="No active recording"):
+            await control.stop(recording_id)
+        with pytest.raises(ApiError, match="Unknown disk"):
+            await control.record("USB_DISK")
+
+        number = await control.add_profile("SD_DISK", "fps=10", "continuous_sd")
+        assert [(p.profile, p.options, p.event_id) for p in await control.profiles()] == [
+            (number, "fps=10", "continuous_sd")
+        ]
+        await control.remove_profile(number)
+        assert await control.profiles() == []
+
+        await control.remove([recording_id])
+        remaining = [r.recording_id async for r in listing.iterate()]
+        assert recording_id not in remaining
+        assert len(remaining) == 1  # the profile's recording stays after the profile is removed
