@@ -218,3 +218,20 @@ def test_a_full_card_makes_room_from_the_oldest_blocks_and_recording_goes_on(dev
     cgi(small, "stop.cgi", recordingid=recording_id)
     disk = get_xml(small, "/axis-cgi/disks/list.cgi", diskid="SD_DISK").find(".//disk")
     assert int(disk.get("freesize")) > 0
+
+
+def test_axis_own_reader_vi3o_reads_a_recording_we_wrote(camera):
+    vi3o = pytest.importorskip("vi3o")
+    from vi3o.recording import read_recording_xml
+
+    param_update(camera, **{"root.Recording.DefaultSplitDuration": "1"})
+    recording_id = cgi(camera, "record.cgi", options="resolution=640x360&fps=15").get("recordingid")
+    until(lambda: len(mkv_files(camera, recording_id)) >= 3, timeout=20)
+    cgi(camera, "stop.cgi", recordingid=recording_id)
+    xml = mkv_files(camera, recording_id)[0].parent.parent / "recording.xml"
+    meta = read_recording_xml(str(xml))
+    assert (meta.recording_id, meta.width, meta.height, meta.framerate) == (recording_id, 640, 360, 15.0)
+    assert len(meta.blocks) == len(mkv_files(camera, recording_id))
+    video = vi3o.Video(str(xml))
+    assert len(video) >= 2 * 15
+    assert video[-1].timestamp > video[0].timestamp
