@@ -16,6 +16,7 @@ from platformdirs import user_data_dir
 
 from device import __version__
 from device.identity import IdentityError
+from device.recorder.sources import check_source_spec
 from device.runtime import Device, DeviceConfig
 from device.tls import ensure_self_signed, server_context
 from device.users import UserSpec
@@ -49,6 +50,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--tls-cert", type=Path, help="serve HTTPS with this certificate (PEM)")
     p.add_argument("--tls-key", type=Path, help="the private key of --tls-cert (PEM)")
     p.add_argument(
+        "--source",
+        type=_source,
+        default="synthetic",
+        metavar="SOURCE",
+        help="what the camera records: synthetic (default), file:PATH (looped) or rtsp://... (a camera)",
+    )
+    p.add_argument(
         "--sd-size",
         type=_size,
         default="32G",
@@ -63,6 +71,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="stop when standard input closes: the app that started this camera has gone",
     )
     return p.parse_args(argv)
+
+
+def _source(text: str) -> str:
+    try:
+        return check_source_spec(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _size(text: str) -> int:
@@ -100,6 +115,7 @@ def build_config(args: argparse.Namespace) -> DeviceConfig:
         ssl_context=ssl_context,
         nonce_lifetime=args.nonce_lifetime,
         sd_capacity=args.sd_size,
+        source=args.source,
     )
 
 

@@ -67,6 +67,7 @@ class DeviceConfig:
     ssl_context: ssl.SSLContext | None = None
     nonce_lifetime: float = 300.0
     sd_capacity: int = 32 * GIB
+    source: str = "synthetic"
 
 
 class Device:
@@ -90,7 +91,7 @@ class Device:
             self.state,
             disks,
             bus,
-            SourceHub(self.clock, identity.serial),
+            SourceHub(self.clock, identity.serial, config.source),
             ProfileStore(data / "profiles.json", maximum),
         )
         self.services = Services(bus, JobRegistry(), disks, recorder)

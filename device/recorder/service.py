@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import parse_qsl, unquote
 
+import av
+
 from device.events.bus import RECORDING, EventBus
 from device.media.synthetic import EncodedFrame, FrameQueue, SourceOptions
 from device.recorder import keyframes
@@ -134,9 +136,13 @@ class RecordingService:
             if disk.store is None or not self.disks.writable(disk):
                 raise RecordingRefused(f"The disk {disk_id} cannot be recorded to ({self._why(disk_id)}).")
         kind, name, cause = trigger or ("continuous", "continuous", "continuous")
+        try:
+            queue, source = await self.hub.subscribe(options)
+        except (OSError, ValueError, av.FFmpegError) as exc:
+            raise RecordingRefused(f"The video source cannot be read: {exc}") from None
         now = self.state.clock.now()
         identity = self.state.identity
-        codec = "video/x-h264" if options.codec == "h264" else "image/jpeg"
+        codec = "video/x-h264" if source.codec == "h264" else "image/jpeg"
         meta = RecordingMeta(
             make_token(now, identity.zone, identity.serial),
             "1",
@@ -145,14 +151,14 @@ class RecordingService:
             kind,
             name,
             cause,
-            VideoAttributes(options.width, options.height, f"{options.fps}:1", codec),
+            VideoAttributes(source.width, source.height, f"{source.fps}:1", codec),
         )
         split = int(self.state.params.get("Recording.DefaultSplitDuration"))
         try:
             session = await asyncio.to_thread(RecordingSession, disk.store, meta, split, identity.prod_full_name)
         except RecordingStopped as exc:
+            await self.hub.unsubscribe(options, queue)
             raise RecordingRefused(exc.reason) from None
-        queue = await self.hub.subscribe(options)
         active = Active(meta.id, disk_id, options, profile, session, queue)
         self.active[meta.id] = active
         active.task = asyncio.get_running_loop().create_task(self._pump(active), name=f"record-{meta.id}")
