@@ -56,8 +56,12 @@ class PacketSource:
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def _open(self) -> av.container.InputContainer:
-        options = {"rtsp_transport": "tcp", "timeout": "5000000"} if self._path.startswith("rtsp://") else {}
-        return av.open(self._path, "r", options=options)
+        if not self._path.startswith("rtsp://"):
+            return av.open(self._path, "r")
+        try:  # interleaved TCP first, as cameras prefer through firewalls; UDP for servers without it
+            return av.open(self._path, "r", options={"rtsp_transport": "tcp", "timeout": "5000000"})
+        except av.FFmpegError:
+            return av.open(self._path, "r", options={"rtsp_transport": "udp", "timeout": "5000000"})
 
     # --- fan-out, as SyntheticSource
 

@@ -3,14 +3,18 @@ recorder would record another camera: H.264 is copied untouched, anything else i
 
 from __future__ import annotations
 
+import os
 import shutil
+import socket
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import av
 import pytest
 
-from tests.device.disk_client import get_xml, mkv_files
+from tests.device.disk_client import get_xml, mkv_files, until
 from tests.device.test_recording_api import wait_recorded
 
 pytestmark = [
@@ -97,3 +101,51 @@ def test_a_bad_source_argument_is_refused_at_start(tmp_path):
     )
     assert out.returncode == 2
     assert "--source must be synthetic, file:PATH or rtsp://" in out.stderr
+
+
+@pytest.fixture
+def vlc_rtsp_server():
+    """VLC serving a clip over RTSP: a real server, as another camera would be. VLC refuses to run as root,
+    so as root (CI) it runs as `nobody`."""
+    cvlc = shutil.which("cvlc")
+    if cvlc is None:
+        pytest.skip("VLC is installed by the README's test command")
+    served = Path(tempfile.mkdtemp(prefix="edgestore-vlc-"))  # pytest's own temp dirs are private to root
+    served.chmod(0o755)
+    clip = served / "served.mp4"
+    make_clip(clip, "libx264", 25)
+    clip.chmod(0o644)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"rtsp://127.0.0.1:{port}/cam"
+    command = [cvlc, "-I", "dummy", "--no-audio", "--loop", str(clip), "--sout", f"#rtp{{sdp={url}}}", "--sout-keep"]
+    if os.geteuid() == 0:
+        command = ["runuser", "-u", "nobody", "--", *command]
+    server = subprocess.Popen(
+        command, env={**os.environ, "HOME": str(served)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        until(
+            lambda: (
+                subprocess.run(
+                    ["ffprobe", "-v", "error", "-rtsp_transport", "udp", url], capture_output=True, timeout=10
+                ).returncode
+                == 0
+            ),
+            timeout=20,
+            interval=0.5,
+        )
+        yield url
+    finally:
+        server.terminate()
+        server.wait(10)
+        shutil.rmtree(served, ignore_errors=True)
+
+
+def test_an_rtsp_source_is_recorded_without_transcoding(device_factory, vlc_rtsp_server):
+    camera = device_factory("--sd-size", "1G", "--source", vlc_rtsp_server)
+    recording_id = record_for_a_while(camera)
+    name, width, height, frames = decoded(camera, recording_id)
+    assert (name, width, height) == ("h264", 320, 240)
+    assert frames >= 25
