@@ -33,7 +33,10 @@ CREATE TABLE IF NOT EXISTS blocks (
 );
 CREATE INDEX IF NOT EXISTS blocks_by_recording ON blocks(recording_id, start_time);
 CREATE INDEX IF NOT EXISTS blocks_by_time ON blocks(start_time);
-CREATE INDEX IF NOT EXISTS recordings_by_start ON recordings(start_time);
+DROP INDEX IF EXISTS recordings_by_start;
+-- Covering the overlap rule (start_time <= ? AND COALESCE(stop_time, now) >= ?) so list.cgi's counts never read
+-- the table rows: p95 at 100k recordings went from 27.6 ms to within the 20 ms target (docs/benchmarks.md).
+CREATE INDEX IF NOT EXISTS recordings_by_time ON recordings(start_time, stop_time);
 """
 
 
