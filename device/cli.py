@@ -50,6 +50,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--tls-cert", type=Path, help="serve HTTPS with this certificate (PEM)")
     p.add_argument("--tls-key", type=Path, help="the private key of --tls-cert (PEM)")
     p.add_argument(
+        "--continuous-profiles",
+        type=int,
+        default=2,
+        choices=range(1, 9),
+        metavar="N",
+        help="how many continuous recording profiles the camera offers, 1-8 (default 2)",
+    )
+    p.add_argument(
         "--source",
         type=_source,
         default="synthetic",
@@ -116,6 +124,7 @@ def build_config(args: argparse.Namespace) -> DeviceConfig:
         nonce_lifetime=args.nonce_lifetime,
         sd_capacity=args.sd_size,
         source=args.source,
+        continuous_profiles=args.continuous_profiles,
     )
 
 

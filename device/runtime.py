@@ -68,6 +68,7 @@ class DeviceConfig:
     nonce_lifetime: float = 300.0
     sd_capacity: int = 32 * GIB
     source: str = "synthetic"
+    continuous_profiles: int = 2
 
 
 class Device:
@@ -81,7 +82,9 @@ class Device:
         for spec in config.users:
             users.set(spec)
         self.initial_password = users.ensure_initial_admin()
-        store = ParamStore(data / "params.json", build_definitions(identity, config.rtsp_port))
+        store = ParamStore(
+            data / "params.json", build_definitions(identity, config.rtsp_port, config.continuous_profiles)
+        )
         auth = Authenticator(users, NonceAuthority(self.clock, config.nonce_lifetime))
         self.state = DeviceState(data, identity, users, store, self.clock, auth)
         bus = EventBus(self.clock.now)

@@ -235,3 +235,11 @@ def test_axis_own_reader_vi3o_reads_a_recording_we_wrote(camera):
     video = vi3o.Video(str(xml))
     assert len(video) >= 2 * 15
     assert video[-1].timestamp > video[0].timestamp
+
+
+def test_the_number_of_profiles_is_configurable(device_factory):
+    camera = device_factory("--sd-size", "1G", "--continuous-profiles", "1")
+    assert cgi(camera, "continuous/addconfiguration.cgi", diskid="SD_DISK", options="").get("result") == "OK"
+    refused = cgi(camera, "continuous/addconfiguration.cgi", diskid="SD_DISK", options="")
+    assert refused.get("result") == "ERROR"
+    assert "supports 1 continuous recording profile" in refused.get("errormsg")
