@@ -23,7 +23,7 @@ USERNAME = "edgestore"
 
 
 class EmbeddedCameraError(Exception):
-    pass
+    """The virtual camera could not be started; the message says where its log is."""
 
 
 @dataclass(frozen=True)

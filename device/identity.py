@@ -21,7 +21,7 @@ _SERIAL_PREFIX = "ACCC8E"
 
 
 class IdentityError(ValueError):
-    pass
+    """A serial or time zone given on the command line is not valid."""
 
 
 @dataclass(frozen=True)

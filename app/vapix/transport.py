@@ -94,11 +94,10 @@ class VapixTransport:
                 if attempt == attempts or _is_tls_failure(exc):
                     raise _connection_error(self.endpoint, exc) from None
             else:
-                if response.status_code == 503 and attempt < attempts:
-                    pass
-                elif response.status_code >= 400 and check:
-                    raise error_for_status(response.status_code, _status_message(path, response))
-                else:
+                busy = response.status_code == 503 and attempt < attempts  # a busy camera: wait, then retry
+                if not busy:
+                    if response.status_code >= 400 and check:
+                        raise error_for_status(response.status_code, _status_message(path, response))
                     return response
             await asyncio.sleep(delay)
             delay *= 2

@@ -27,7 +27,7 @@ SCHEMA = "recording/list1.xsd"
 
 
 class ListError(ValueError):
-    pass
+    """A list.cgi argument the camera cannot use; the message is the errormsg."""
 
 
 def parse_time_arg(name: str, text: str) -> datetime:

@@ -20,7 +20,7 @@ from typing import Any
 import av
 
 from device.clock import Clock
-from device.media.synthetic import DEFAULT_MAXSIZE_GOPS, EncodedFrame, FrameQueue
+from device.media.synthetic import EncodedFrame, FanOut
 
 log = logging.getLogger(__name__)
 _START_CODE = b"\x00\x00\x00\x01"
@@ -33,7 +33,7 @@ def parameter_sets(annexb: bytes) -> bytes | None:
     return b"".join(_START_CODE + u for u in wanted) if wanted else None
 
 
-class PacketSource:
+class PacketSource(FanOut):
     def __init__(self, url: str, clock: Clock) -> None:
         self.url = url
         self.clock = clock
@@ -50,7 +50,7 @@ class PacketSource:
         self.codec = "h264"
         self.gop = 2 * self.fps
         self.extradata: bytes | None = None
-        self._subscribers: list[FrameQueue] = []
+        super().__init__()
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -62,21 +62,6 @@ class PacketSource:
             return av.open(self._path, "r", options={"rtsp_transport": "tcp", "timeout": "5000000"})
         except av.FFmpegError:
             return av.open(self._path, "r", options={"rtsp_transport": "udp", "timeout": "5000000"})
-
-    # --- fan-out, as SyntheticSource
-
-    def subscribe(self, maxsize: int | None = None) -> FrameQueue:
-        queue = FrameQueue(maxsize if maxsize is not None else DEFAULT_MAXSIZE_GOPS * self.gop)
-        self._subscribers.append(queue)
-        return queue
-
-    def unsubscribe(self, queue: asyncio.Queue[EncodedFrame]) -> None:
-        if queue in self._subscribers:
-            self._subscribers.remove(queue)
-
-    def publish(self, frame: EncodedFrame) -> None:
-        for queue in list(self._subscribers):
-            queue.offer(frame)
 
     # --- lifecycle
 

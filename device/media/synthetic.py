@@ -294,7 +294,39 @@ def _fill(plane: bytearray, stride: int, x: int, y: int, width: int, height: int
 # --- The source -----------------------------------------------------------------------------------------------
 
 
-class SyntheticSource:
+class FanOut:
+    """The subscribers of one encoded stream, each with its own bounded queue (policy: :class:`FrameQueue`).
+
+    Shared by every source (drawn, file or camera) so they all fan out alike; subclasses set ``gop``.
+    """
+
+    gop: int
+
+    def __init__(self) -> None:
+        self._subscribers: list[FrameQueue] = []
+
+    def subscribe(self, maxsize: int | None = None) -> FrameQueue:
+        """A new queue that receives every encoded frame from the next key frame on. Default size: two GOPs."""
+        queue = FrameQueue(maxsize if maxsize is not None else DEFAULT_MAXSIZE_GOPS * self.gop)
+        self._subscribers.append(queue)
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue[EncodedFrame]) -> None:
+        """Stop feeding `queue`; unknown queues are ignored so cleanup paths may call this twice."""
+        if queue in self._subscribers:
+            self._subscribers.remove(queue)
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscribers)
+
+    def publish(self, frame: EncodedFrame) -> None:
+        """Offer `frame` to every subscriber, on the event loop thread (asyncio queues are not thread-safe)."""
+        for queue in list(self._subscribers):
+            queue.offer(frame)
+
+
+class SyntheticSource(FanOut):
     """Renders, encodes and fans out one video stream.
 
     Two ways to drive it:
@@ -338,7 +370,7 @@ class SyntheticSource:
         self._canvas = _Canvas(width, height, self.pix_fmt)
         self._encoder = self._open_encoder()
         self._encoder_lock = threading.Lock()
-        self._subscribers: list[FrameQueue] = []
+        super().__init__()
         self._task: asyncio.Task[None] | None = None
         self._work: asyncio.Future[list[EncodedFrame]] | None = None
         self.next_pts = 0
@@ -452,30 +484,6 @@ class SyntheticSource:
         for i in range(count):
             offset = timedelta(microseconds=round(i * self.time_base * 1_000_000))
             yield from self.produce(first + i, start + offset)
-
-    # --- fan-out
-
-    def subscribe(self, maxsize: int | None = None) -> FrameQueue:
-        """A new queue that receives every encoded frame from the next key frame on (policy: :class:`FrameQueue`).
-        Default size: two GOPs."""
-        queue = FrameQueue(maxsize if maxsize is not None else DEFAULT_MAXSIZE_GOPS * self.gop)
-        self._subscribers.append(queue)
-        return queue
-
-    def unsubscribe(self, queue: asyncio.Queue[EncodedFrame]) -> None:
-        """Stop feeding `queue`; unknown queues are ignored so cleanup paths may call this twice."""
-        if queue in self._subscribers:
-            self._subscribers.remove(queue)
-
-    @property
-    def subscriber_count(self) -> int:
-        return len(self._subscribers)
-
-    def publish(self, frame: EncodedFrame) -> None:
-        """Offer `frame` to every subscriber. Called by the live loop on the event loop thread (asyncio queues are
-        not thread-safe); public so tests and backfills can feed subscribers without pacing."""
-        for queue in list(self._subscribers):
-            queue.offer(frame)
 
     # --- live lifecycle
 

@@ -28,7 +28,7 @@ class Profile:
 
 
 class ProfileLimitReached(Exception):
-    pass
+    """NbrOfContinuousRecordingProfiles profiles exist already."""
 
 
 class ProfileStore:

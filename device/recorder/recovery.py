@@ -28,6 +28,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from device.persist import write_bytes_atomic
 from device.recorder import keyframes
 from device.recorder.muxer import scan
 from device.storage import crypto
@@ -103,7 +104,7 @@ def _recover_block(store: RecordingStore, db: sqlite3.Connection, sidecar: Path,
     closed = replace(meta, stop=stop, status="Complete")
     old_xml = sidecar.stat().st_size
     data = block_xml(closed)
-    _write_atomic(sidecar, data)
+    write_bytes_atomic(sidecar, data)
     if len(data) < old_xml:
         store.space.release(old_xml - len(data))
     else:  # a few bytes more; never worth failing a repair for, the next recount settles it
@@ -116,15 +117,6 @@ def _recover_block(store: RecordingStore, db: sqlite3.Connection, sidecar: Path,
     keyframes.replace_keyframes(db, meta.token, found.keyframes(meta.start))
     log.info("closed interrupted block %s at %s (%d of %d bytes kept)", meta.token, stop, len(kept), len(plain))
     return closed
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.recover")
-    with tmp.open("wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def _frame_duration(store: RecordingStore, block: BlockMeta) -> timedelta:

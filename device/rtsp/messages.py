@@ -27,7 +27,7 @@ REASONS = {
 
 
 class RtspProtocolError(Exception):
-    pass
+    """The peer broke RTSP framing; the connection is closed."""
 
 
 @dataclass

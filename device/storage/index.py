@@ -40,6 +40,25 @@ CREATE INDEX IF NOT EXISTS recordings_by_time ON recordings(start_time, stop_tim
 """
 
 
+_RECORDING_COLUMNS = (
+    "id, source, start_time, stop_time, trigger_type, trigger_name, trigger_trigger, width, height, framerate, encoding"
+)
+
+
+def _meta(row: tuple[Any, ...]) -> RecordingMeta:
+    """A recording from the first columns of a row selected with _RECORDING_COLUMNS."""
+    return RecordingMeta(
+        row[0],
+        row[1],
+        parse_time(row[2]),
+        parse_time(row[3]) if row[3] else None,
+        row[4],
+        row[5],
+        row[6],
+        VideoAttributes(row[7], row[8], row[9], row[10]),
+    )
+
+
 @dataclass(frozen=True)
 class RecordingFilter:
     """list.cgi's filters. A recording matches a time range when any part of it lies inside; an ongoing
@@ -178,21 +197,11 @@ class RecordingIndex:
     @_locked
     def recordings(self) -> list[tuple[RecordingMeta, str, bool]]:
         rows = self._db.execute(
-            "SELECT id, source, start_time, stop_time, trigger_type, trigger_name, trigger_trigger, width, height,"
-            " framerate, encoding, dir, locked FROM recordings ORDER BY start_time"
+            f"SELECT {_RECORDING_COLUMNS}, dir, locked FROM recordings ORDER BY start_time"
         ).fetchall()
         return [
             (
-                RecordingMeta(
-                    r[0],
-                    r[1],
-                    parse_time(r[2]),
-                    parse_time(r[3]) if r[3] else None,
-                    r[4],
-                    r[5],
-                    r[6],
-                    VideoAttributes(r[7], r[8], r[9], r[10]),
-                ),
+                _meta(r),
                 r[11],
                 bool(r[12]),
             )
@@ -223,23 +232,13 @@ class RecordingIndex:
         matched = self._db.execute(f"SELECT COUNT(*) FROM recordings{condition}", args).fetchone()[0]
         order = "DESC" if descending else "ASC"
         page_sql = (
-            f"SELECT id, source, start_time, stop_time, trigger_type, trigger_name, trigger_trigger, width,"
-            f" height, framerate, encoding, locked FROM recordings{condition}"
+            f"SELECT {_RECORDING_COLUMNS}, locked FROM recordings{condition}"
             f" ORDER BY start_time {order}, id {order} LIMIT ? OFFSET ?"
         )
         rows = self._db.execute(page_sql, [*args, -1 if limit is None else limit, offset]).fetchall()
         page = [
             (
-                RecordingMeta(
-                    r[0],
-                    r[1],
-                    parse_time(r[2]),
-                    parse_time(r[3]) if r[3] else None,
-                    r[4],
-                    r[5],
-                    r[6],
-                    VideoAttributes(r[7], r[8], r[9], r[10]),
-                ),
+                _meta(r),
                 bool(r[11]),
             )
             for r in rows

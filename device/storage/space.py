@@ -12,7 +12,7 @@ from pathlib import Path
 
 
 class DiskFull(Exception):
-    pass
+    """A write would go past the card's capacity."""
 
 
 def tree_size(root: Path) -> int:

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 
+from device.persist import write_bytes_atomic
 from device.storage import crypto
 from device.storage.index import RecordingIndex
 from device.storage.layout import (
@@ -86,16 +87,7 @@ def _replace_counted(space: Space, path: Path, data: bytes) -> None:
         space.reserve(len(data) - old)
     else:
         space.release(old - len(data))
-    _write_atomic(path, data)
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    write_bytes_atomic(path, data)
 
 
 class RecordingStore:
@@ -275,7 +267,7 @@ class RecordingStore:
     def _restore_recording(self, index: RecordingIndex, block: BlockMeta, folder: Path) -> None:
         meta = RecordingMeta(block.recording_id, "1", block.start, block.stop)
         with contextlib.suppress(OSError):
-            _write_atomic(folder / "recording.xml", recording_xml(meta))
+            write_bytes_atomic(folder / "recording.xml", recording_xml(meta))
         index.put_recording(meta, folder.relative_to(self.root).as_posix())
 
     # --- writing ---------------------------------------------------------------------------------------------
