@@ -7,6 +7,7 @@ source starts with its first user and stops with its last, so an idle camera enc
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 from device.clock import Clock
@@ -35,16 +36,22 @@ class SourceHub:
         self._label = label
         self.spec = check_source_spec(spec)
         self._sources: dict[SourceOptions | str, _Shared] = {}
+        # Opening a source awaits; a second recording asking meanwhile must share it, not open another.
+        self._lock = asyncio.Lock()
 
     async def subscribe(self, options: SourceOptions) -> tuple[FrameQueue, Source]:
+        async with self._lock:
+            return await self._subscribe(options)
+
+    async def _subscribe(self, options: SourceOptions) -> tuple[FrameQueue, Source]:
         key = self._key(options)
         shared = self._sources.get(key)
         if shared is None:
-            source: Source = (
-                SyntheticSource.from_options(options, self._clock, label=self._label)
-                if self.spec == SYNTHETIC
-                else PacketSource(self.spec, self._clock)
-            )
+            source: Source
+            if self.spec == SYNTHETIC:
+                source = SyntheticSource.from_options(options, self._clock, label=self._label)
+            else:  # opening a file or a camera's stream can take seconds: not on the event loop
+                source = await asyncio.to_thread(PacketSource, self.spec, self._clock)
             shared = _Shared(source)
             self._sources[key] = shared
             await source.start()
@@ -53,6 +60,10 @@ class SourceHub:
         return queue, shared.source
 
     async def unsubscribe(self, options: SourceOptions, queue: FrameQueue) -> None:
+        async with self._lock:
+            await self._unsubscribe(options, queue)
+
+    async def _unsubscribe(self, options: SourceOptions, queue: FrameQueue) -> None:
         key = self._key(options)
         shared = self._sources.get(key)
         if shared is None or queue not in shared.queues:
