@@ -101,7 +101,7 @@ class Device:
         self.http = HttpServer(
             self.state, self.services, HTTP_MODULES, config.host, config.http_port, config.ssl_context
         )
-        self.rtsp = RtspServer(self.state, config.host, config.rtsp_port)
+        self.rtsp = RtspServer(self.state, config.host, config.rtsp_port, self.services)
 
     async def start(self) -> None:
         await self.services.disks.start()  # mounting a disk starts its continuous profiles

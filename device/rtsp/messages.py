@@ -15,6 +15,7 @@ REASONS = {
     400: "Bad Request",
     401: "Unauthorized",
     404: "Not Found",
+    415: "Unsupported Media Type",
     405: "Method Not Allowed",
     454: "Session Not Found",
     455: "Method Not Valid in This State",
@@ -65,11 +66,24 @@ class RtspResponse:
 
 
 async def read_request(reader: asyncio.StreamReader) -> RtspRequest | None:
-    """The next request on the connection, or None when the client closed it."""
+    """The next request on the connection, or None when the client closed it. Interleaved binary data from the
+    client (RFC 2326 §10.12: ``$``, channel, length; RTCP receiver reports) is read and dropped."""
+    while True:
+        try:
+            first = await reader.readexactly(1)
+        except asyncio.IncompleteReadError:
+            return None
+        if first != b"$":
+            break
+        try:
+            frame = await reader.readexactly(3)
+            await reader.readexactly(int.from_bytes(frame[1:3], "big"))
+        except asyncio.IncompleteReadError:
+            return None
     try:
-        head = await reader.readuntil(b"\r\n\r\n")
+        head = first + await reader.readuntil(b"\r\n\r\n")
     except asyncio.IncompleteReadError as exc:
-        if exc.partial.strip():
+        if (first + exc.partial).strip():
             raise RtspProtocolError("connection closed inside a request") from None
         return None
     except asyncio.LimitOverrunError:
