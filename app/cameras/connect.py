@@ -91,7 +91,7 @@ async def _looks_like_axis(endpoint: Endpoint, timeout: float) -> bool:
             if info.brand or info.serial:
                 return True
         except (Unauthorized, NotFound):
-            pass
+            pass  # older firmware: no unauthenticated basicdeviceinfo; param.cgi below tells instead
         except ConnectionFailed:
             raise
         except VapixError:
