@@ -4,8 +4,8 @@
 DESCRIBE answers an H.264 SDP, SETUP takes ``RTP/AVP/TCP;unicast;interleaved=N-M`` (UDP gets 461), PLAY streams
 RTP paced in real time, or as fast as the client reads with ``pull=1`` in the URL, an RTCP sender report first
 and an RTCP BYE (in a compound packet with a last SR) at the end; the connection then stays until TEARDOWN or
-close. ``Range: npt=a-`` starts at the key frame at or before ``a``; the reply's Range gives what is played.
-Other range units (clock, smpte) play from the start and the reply says ``npt=0``-based times.
+close. ``Range`` (npt, clock or smpte; device/rtsp/ranges.py) starts at the key frame at or before the asked
+time; the reply's Range gives what is played, in the unit asked. A range's stop is not honoured yet.
 
 Not here: live streams (no recordingid: 404), MJPEG recordings (415 with a reason), PAUSE (501), UDP and
 multicast transports (461). A session lives on its connection: it ends when the connection closes.
@@ -34,6 +34,7 @@ from device.rtsp.playback import (
     read_block,
     start_block,
 )
+from device.rtsp.ranges import format_range, parse_range
 from device.rtsp.sdp import h264_sdp
 from device.services import Services
 from device.state import DeviceState
@@ -82,20 +83,6 @@ def _query(url: str) -> dict[str, str]:
 def _recording_id(url: str) -> str | None:
     value = _query(url).get("recordingid")
     return value.strip().strip('"') if value and value.strip().strip('"') else None
-
-
-def _npt_start(header: str | None) -> float:
-    """The start of ``npt=a-[b]`` in seconds; 0 for ``now``, absent or other units."""
-    if header is None:
-        return 0.0
-    unit, _, spec = header.strip().partition("=")
-    if unit.strip().lower() != "npt":
-        return 0.0
-    start = spec.split("-", 1)[0].strip()
-    try:
-        return max(0.0, float(start)) if start and start != "now" else 0.0
-    except ValueError:
-        return 0.0
 
 
 class RtspServer:
@@ -273,7 +260,8 @@ class RtspServer:
         if session.playing:
             return RtspResponse(455, [("Session", session.id)])
         recording = session.recording
-        start = _npt_start(request.headers.get("Range"))
+        wanted = parse_range(request.headers.get("Range"), recording.meta.start)
+        start = wanted.start
         pull = _query(request.url).get("pull") == "1" or _query(session.track_url).get("pull") == "1"
         index = start_block(recording, start)
         frames: list[PlaybackFrame] = []
@@ -281,10 +269,9 @@ class RtspServer:
             frames = from_keyframe(await asyncio.to_thread(read_block, recording, recording.blocks[index]), start)
             index += 1
         first = frames[0].time if frames else 0.0
-        stop = "" if recording.duration is None else f"{max(recording.duration, first):.3f}"
         headers = [
             ("Session", session.id),
-            ("Range", f"npt={first:.3f}-{stop}"),
+            ("Range", format_range(wanted.unit, first, recording.duration, recording.meta.start)),
             ("RTP-Info", f"url={session.track_url};seq={session.sequence};rtptime={session.rtp_time(first)}"),
         ]
         connection.start_playing = (session, frames, first, pull, index)

@@ -7,6 +7,7 @@ import base64
 import itertools
 import shutil
 import subprocess
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ import pytest
 from device.rtsp import rtp
 from device.rtsp.playback import Recording, from_keyframe, parameter_sets, read_block, start_block
 from device.rtsp.sdp import h264_sdp
-from tests.device.disk_client import mkv_files, param_update
+from tests.device.disk_client import get_xml, mkv_files, param_update
 from tests.device.test_recorder import FPS, decode_times, frames, make_store, new_session
 from tests.device.test_recording_api import cgi, wait_recorded
 from tests.device.test_rtsp_core import RtspClient, digest_params, md5_authorization
@@ -228,6 +229,36 @@ async def test_a_session_over_one_connection_streams_every_frame_between_sender_
         assert nal_types[:2] == [7, 8] or 7 in nal_types[:4]
         assert (await signed("TEARDOWN", url, {"Session": session})).status == 200
         assert (await signed("GET_PARAMETER", url, {"Session": session})).status == 454
+    finally:
+        await client.close()
+
+
+@pytest.mark.functional
+async def test_play_from_a_wall_clock_time_answers_in_clock_time_from_the_key_frame_before_it(recorded):
+    camera, recording_id = recorded
+    entry = get_xml(camera, "/axis-cgi/record/list.cgi", recordingid=recording_id).find(".//recording")
+    start = datetime.fromisoformat(entry.get("starttime"))
+    asked = start + timedelta(seconds=2.5)
+    client = await RtspClient.connect(camera)
+    try:
+        url = f"rtsp://{camera.host}:{camera.rtsp_port}{STREAM}?recordingid={recording_id}&pull=1"
+        challenge = digest_params((await client.request("DESCRIBE", url)).header("WWW-Authenticate") or "")
+
+        async def signed(method: str, target: str, headers: dict[str, str] | None = None):
+            authorization = md5_authorization(*VIEWER, challenge, method, target)
+            return await client.request(method, target, {"Authorization": authorization, **(headers or {})})
+
+        described = await signed("DESCRIBE", url, {"Accept": "application/sdp"})
+        track = next(line[10:] for line in described.body.decode().split("\r\n") if line.startswith("a=control:"))
+        setup = await signed("SETUP", track, {"Transport": "RTP/AVP/TCP;unicast;interleaved=0-1"})
+        session = (setup.header("Session") or "").split(";")[0]
+        play = await signed("PLAY", url, {"Session": session, "Range": f"clock={asked:%Y%m%dT%H%M%S.%f}"[:-3] + "Z-"})
+        assert play.status == 200
+        reply = play.header("Range") or ""
+        assert reply.startswith("clock=")
+        first = datetime.strptime(reply[6:].split("-")[0], "%Y%m%dT%H%M%S.%fZ").replace(tzinfo=UTC)
+        assert start <= first <= asked  # the key frame at or before the asked time
+        assert asked - first < timedelta(seconds=2.1)  # key frames come every 2 s
     finally:
         await client.close()
 
