@@ -169,6 +169,18 @@ def test_an_unknown_recording_is_404_and_a_wrong_password_401(recorded):
     assert "401" in wrong.stderr, wrong.stderr
 
 
+async def playback_signer(client, url: str):
+    """A function that signs requests on `client` as the viewer, answering the Digest challenge that a first
+    DESCRIBE gets."""
+    challenge = digest_params((await client.request("DESCRIBE", url)).header("WWW-Authenticate") or "")
+
+    async def signed(method: str, target: str, headers: dict[str, str] | None = None):
+        authorization = md5_authorization(*VIEWER, challenge, method, target)
+        return await client.request(method, target, {"Authorization": authorization, **(headers or {})})
+
+    return signed
+
+
 @pytest.mark.functional
 async def test_a_session_over_one_connection_streams_every_frame_between_sender_report_and_bye(recorded):
     camera, recording_id = recorded
@@ -176,11 +188,7 @@ async def test_a_session_over_one_connection_streams_every_frame_between_sender_
     client = await RtspClient.connect(camera)
     try:
         url = f"rtsp://{camera.host}:{camera.rtsp_port}{STREAM}?recordingid={recording_id}&pull=1"
-        challenge = digest_params((await client.request("DESCRIBE", url)).header("WWW-Authenticate") or "")
-
-        async def signed(method: str, target: str, headers: dict[str, str] | None = None):
-            authorization = md5_authorization(*VIEWER, challenge, method, target)
-            return await client.request(method, target, {"Authorization": authorization, **(headers or {})})
+        signed = await playback_signer(client, url)
 
         described = await signed("DESCRIBE", url, {"Accept": "application/sdp"})
         assert described.status == 200
@@ -242,11 +250,7 @@ async def test_play_from_a_wall_clock_time_answers_in_clock_time_from_the_key_fr
     client = await RtspClient.connect(camera)
     try:
         url = f"rtsp://{camera.host}:{camera.rtsp_port}{STREAM}?recordingid={recording_id}&pull=1"
-        challenge = digest_params((await client.request("DESCRIBE", url)).header("WWW-Authenticate") or "")
-
-        async def signed(method: str, target: str, headers: dict[str, str] | None = None):
-            authorization = md5_authorization(*VIEWER, challenge, method, target)
-            return await client.request(method, target, {"Authorization": authorization, **(headers or {})})
+        signed = await playback_signer(client, url)
 
         described = await signed("DESCRIBE", url, {"Accept": "application/sdp"})
         track = next(line[10:] for line in described.body.decode().split("\r\n") if line.startswith("a=control:"))
