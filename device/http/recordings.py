@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -21,7 +21,7 @@ from device.http.keys import services_of, state_of
 from device.http.module import HttpModule
 from device.http.xml import legacy_root, xml_response
 from device.storage.index import RecordingFilter
-from device.storage.layout import RecordingMeta, format_time
+from device.storage.layout import RecordingMeta, format_time, parse_client_time
 
 SCHEMA = "recording/list1.xsd"
 
@@ -33,10 +33,9 @@ class ListError(ValueError):
 def parse_time_arg(name: str, text: str) -> datetime:
     """ISO 8601 as the spec and real clients send it: with or without Z, fraction or offset (T-3)."""
     try:
-        moment = datetime.fromisoformat(text.strip())
+        return parse_client_time(text)
     except ValueError:
         raise ListError(f"Invalid {name} '{text}': use YYYY-MM-DDTHH:MM:SS[.ffff]Z.") from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @dataclass(frozen=True)

@@ -116,17 +116,22 @@ def decrypt_file(path: Path, key: bytes) -> bytes:
     return read_range(path, key, 0, None)
 
 
-def plain_size(path: Path) -> int:
-    stored = os.path.getsize(path) - _HEADER.size
+def plain_size(path: Path, growing: bool = False) -> int:
+    """Plaintext bytes in the file; of a `growing` file only its whole chunks count (the rest may be half written)."""
+    stored = max(0, os.path.getsize(path) - _HEADER.size)
     full, rest = divmod(stored, CHUNK + TAG)
-    return full * CHUNK + max(0, rest - TAG)
+    return full * CHUNK + (0 if growing else max(0, rest - TAG))
 
 
-def read_range(path: Path, key: bytes, offset: int, length: int | None) -> bytes:
+def read_range(path: Path, key: bytes, offset: int, length: int | None, growing: bool = False) -> bytes:
+    """Plaintext bytes ``offset .. offset+length`` (to the end when None). A `growing` file is a block still being
+    written: all its chunks so far are full ones sealed as not last, and its unsealed tail is not readable yet."""
     aes = AESGCM(key)
-    total = plain_size(path)
+    total = plain_size(path, growing)
     end = total if length is None else min(total, offset + length)
-    last_index = max(0, -(-total // CHUNK) - 1)
+    last_index = -1 if growing else max(0, -(-total // CHUNK) - 1)
+    if growing and end <= offset:
+        return b""
     out = bytearray()
     with path.open("rb") as f:
         magic, prefix = _HEADER.unpack(f.read(_HEADER.size))

@@ -31,6 +31,13 @@ def parse_time(text: str) -> datetime:
     return datetime.strptime(text.strip(), TIME_FORMAT).replace(tzinfo=UTC)
 
 
+def parse_client_time(text: str) -> datetime:
+    """A time argument as the spec and real clients send it: ISO 8601 with or without Z, fraction or offset
+    (AMBIGUITIES.md T-3); a time without an offset is UTC. Raises ValueError."""
+    moment = datetime.fromisoformat(text.strip())
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def make_token(start: datetime, zone: ZoneInfo, serial: str) -> str:
     """`YYYYMMDD_HHMMSS_XXXX_<SERIAL>` in camera-local time, as firmware names recordings and blocks."""
     return f"{start.astimezone(zone):%Y%m%d_%H%M%S}_{secrets.token_hex(2).upper()}_{serial}"

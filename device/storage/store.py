@@ -133,13 +133,18 @@ class RecordingStore:
             found[path.stem] = (path, meta)
         return found
 
-    def read(self, mkv: Path, offset: int = 0, length: int | None = None) -> bytes:
-        """Block bytes as the recorder wrote them, decrypted when the card is encrypted."""
+    def read(self, mkv: Path, offset: int = 0, length: int | None = None, growing: bool = False) -> bytes:
+        """Block bytes as the recorder wrote them, decrypted when the card is encrypted. A `growing` block (status
+        Recording) reads as far as it is written."""
         if self.data_key is not None:
-            return crypto.read_range(mkv, self.data_key, offset, length)
+            return crypto.read_range(mkv, self.data_key, offset, length, growing)
         with mkv.open("rb") as f:
             f.seek(offset)
             return f.read() if length is None else f.read(length)
+
+    def plain_size(self, mkv: Path, growing: bool = False) -> int:
+        """The block's size as the recorder wrote it (before encryption), as far as it is readable."""
+        return crypto.plain_size(mkv, growing) if self.data_key is not None else mkv.stat().st_size
 
     def block_reads(self, mkv: Path) -> bool:
         """The whole block reads (and decrypts) and starts as a Matroska file does."""
