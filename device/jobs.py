@@ -20,7 +20,12 @@ Work = Callable[[Progress], Awaitable[str]]  # returns a description of the resu
 
 
 class JobFailed(Exception):
-    """Raised by work to end its job with result ERROR and this description."""
+    """Raised by work to end its job with result ERROR and this description (and the API's error code, for APIs
+    whose job status carries one)."""
+
+    def __init__(self, description: str, code: int = 0) -> None:
+        super().__init__(description)
+        self.code = code
 
 
 @dataclass
@@ -31,6 +36,7 @@ class Job:
     progress: int = 0  # percent; 100 once ended, failed or not (real clients poll until 100)
     result: str = "OK"  # "OK" while running or done, "ERROR" once failed
     description: str = ""
+    error_code: int = 0
     done: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
     @property
@@ -72,7 +78,7 @@ class JobRegistry:
         try:
             job.description = await work(progress)
         except JobFailed as exc:
-            job.result, job.description = "ERROR", str(exc)
+            job.result, job.description, job.error_code = "ERROR", str(exc), exc.code
         except asyncio.CancelledError:
             job.result, job.description = "ERROR", "The camera stopped before the job finished."
             raise
@@ -82,6 +88,7 @@ class JobRegistry:
         finally:
             job.progress = 100
             job.done.set()
+            self._trim()
 
     def _trim(self) -> None:
         finished = [jid for jid, j in self._jobs.items() if j.finished]

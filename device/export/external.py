@@ -1,0 +1,129 @@
+"""exporttoexternal.cgi's jobs: one export at a time to the USB disk, each a job with progress.
+
+The file is written as ``.<name>.partial`` next to its target and renamed when complete, so the stick never
+holds a file that looks finished but is not; a failed or interrupted export removes its partial file. An
+existing file of the same name is replaced, as a person who chose that name expects. getjobstatus.cgi answers
+for running jobs and the last five finished ones (the spec's number).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from device.export.archive import random_zip_name
+from device.export.plan import ExportError, ExportPlan, ExportRequest
+from device.export.produce import produce
+from device.export.remux import ExportCancelled, NothingToExport
+from device.export.usb import InvalidPath, UsbDisk
+from device.jobs import Job, JobFailed, JobRegistry, Progress
+
+KEEP_FINISHED = 5
+
+
+class DiskFullError(OSError):
+    """The export outgrew the USB disk's free space."""
+
+
+class ExternalExports:
+    def __init__(self, usb: UsbDisk) -> None:
+        self.usb = usb
+        self.jobs = JobRegistry(keep_finished=KEEP_FINISHED)
+        self._closing = False
+
+    def start(self, plan: ExportPlan, request: ExportRequest, filepath: str | None) -> tuple[Job, str]:
+        """Start exporting `plan` to the USB disk; (the job, the file path as reported). Raises ExportError."""
+        if self.jobs.running():
+            raise ExportError(220, "Maximum number of jobs reached: an export to the USB disk is already running.")
+        if not self.usb.attached:
+            raise ExportError(200, "Invalid external disk: no USB disk is attached.")
+        if self.usb.readonly:
+            raise ExportError(210, "Unusable external disk: the USB disk is write-protected.")
+        default = random_zip_name() if request.password else plan.default_name()
+        try:
+            reported, target = self.usb.target(filepath, default)
+        except InvalidPath as exc:
+            raise ExportError(230, f"Invalid file path: {exc}") from None
+        needed, free = plan.estimated_bytes(request.encryption), self.usb.free()
+        if needed > free:
+            raise ExportError(
+                210, f"Unusable external disk: the export needs about {_mb(needed)}, the USB disk has {_mb(free)} free."
+            )
+        entry = f"{request.filename}.{plan.format.extension}" if request.filename else plan.default_name()
+
+        async def work(progress: Progress) -> str:
+            await asyncio.to_thread(self._write, plan, target, entry, request.password, progress, free)
+            return f"Exported to {reported}"
+
+        return self.jobs.start("export", plan.recording.id, work), reported
+
+    def _write(
+        self, plan: ExportPlan, target: Path, entry: str, password: str | None, progress: Progress, room: int
+    ) -> None:
+        partial = target.with_name(f".{target.name}.partial")
+        written = 0
+        began = time.monotonic()
+
+        def cancelled() -> bool:
+            return self._closing or not self.usb.attached
+
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with partial.open("wb") as f:
+
+                def sink(data: bytes) -> None:
+                    nonlocal written
+                    written += len(data)
+                    if written > room:
+                        raise DiskFullError("the USB disk is full")
+                    f.write(data)
+                    self._pace(written, began, cancelled)
+
+                produce(plan, sink, entry, password, progress, cancelled)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(partial, target)
+        except ExportCancelled:
+            _remove(partial)
+            if self._closing:
+                raise JobFailed("The camera stopped before the export finished.", 10) from None
+            raise JobFailed("The USB disk was detached during the export.", 210) from None
+        except DiskFullError:
+            _remove(partial)
+            raise JobFailed("The USB disk became full during the export.", 210) from None
+        except OSError as exc:
+            _remove(partial)
+            raise JobFailed(f"Writing to the USB disk failed: {exc.strerror or exc}.", 210) from None
+        except NothingToExport as exc:
+            _remove(partial)
+            raise JobFailed(f"Error while processing the request: {exc}.", 10) from None
+        except BaseException:
+            _remove(partial)
+            raise
+
+    def _pace(self, written: int, began: float, cancelled: Callable[[], bool]) -> None:
+        """Take as long as the stick's write rate says (a detach still ends the export at once)."""
+        rate = self.usb.write_rate
+        if rate <= 0:
+            return
+        due = began + written / rate
+        while (wait := due - time.monotonic()) > 0 and not cancelled():
+            time.sleep(min(wait, 0.05))
+
+    async def stop(self) -> None:
+        """Stop a running export; its worker notices within a frame and removes its partial file."""
+        self._closing = True
+        await self.jobs.stop()
+
+
+def _remove(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        path.unlink()
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1e6:.1f} MB"

@@ -1,0 +1,176 @@
+"""One playable file from the pieces of an export plan, by stream copy: packets are re-timed, never re-encoded.
+
+The output goes to a write-only sink (an HTTP response, a ZIP entry, a file on the USB disk) as it is made, in
+chunks of :data:`CHUNK` bytes: memory stays flat however long the range, and the first bytes leave as soon as the
+first key frame is read. Without seeking back the muxer cannot patch a duration in afterwards, so the known
+duration of the range goes in the header up front (the stream's ``DURATION`` tag, which FFmpeg's Matroska
+muxer writes as the segment's Duration when the output is not live).
+
+Timestamps are milliseconds since the start key frame, from each block's start plus the packet's time in the
+block, so they run on across block boundaries and keep real gaps. ``creation_time`` is the start key frame's
+capture time, so a player can show the wall-clock time of every frame.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from fractions import Fraction
+from typing import Any
+
+import av
+import av.error
+
+from device.export.blockio import BlockReader
+from device.export.plan import ExportPlan, Piece
+from device.storage.layout import format_time
+
+CHUNK = 256 * 1024
+MS = Fraction(1, 1000)
+
+Sink = Callable[[bytes], object]
+
+
+class ExportCancelled(Exception):
+    """The export was stopped from outside (client gone, USB disk detached)."""
+
+
+@dataclass
+class RemuxResult:
+    frames: int = 0
+    bytes: int = 0
+    first: datetime | None = None
+    last: datetime | None = None
+
+
+class _ChunkWriter:
+    """What the muxer writes into: write-only (so the output is non-seekable), passing on whole chunks."""
+
+    def __init__(self, sink: Sink) -> None:
+        self._sink = sink
+        self._buffer = bytearray()
+        self.total = 0
+
+    def write(self, data: bytes) -> int:
+        self._buffer += data
+        self.total += len(data)
+        if len(self._buffer) >= CHUNK:
+            self.flush()
+        return len(data)
+
+    def discard(self) -> None:
+        """After a failure: drop what is buffered and whatever the muxer writes while it is torn down."""
+        self._buffer.clear()
+        self._sink = lambda _data: None
+
+    def flush(self) -> None:
+        if self._buffer:
+            self._sink(bytes(self._buffer))
+            self._buffer.clear()
+
+
+def _duration_tag(duration: timedelta) -> str:
+    seconds = max(0.0, duration.total_seconds())
+    hours, rest = divmod(seconds, 3600)
+    minutes, rest = divmod(rest, 60)
+    return f"{int(hours):02d}:{int(minutes):02d}:{rest:012.9f}"
+
+
+class NothingToExport(Exception):
+    """No frame of the range could be read."""
+
+
+def remux(
+    plan: ExportPlan,
+    sink: Sink,
+    progress: Callable[[float], None] | None = None,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> RemuxResult:
+    """Write the export to `sink`. Blocking (file reads, FFmpeg): run in a worker thread. Raises
+    ExportCancelled when `cancelled()` turns true, NothingToExport when no frame reads, and the sink's own
+    exceptions; after an exception the sink has been given a prefix of the file, never a finished one."""
+    writer = _ChunkWriter(sink)
+    output = av.open(writer, "w", format=plan.format.muxer, options=dict(plan.format.muxer_options))
+    output.metadata["title"] = plan.recording.id
+    output.metadata["creation_time"] = format_time(plan.start)
+    copier = _Copier(plan, output, progress, cancelled)
+    try:
+        for piece in plan.pieces:
+            if copier.copy(piece):
+                break
+        if copier.out_stream is None:
+            raise NothingToExport("no frame of the range could be read")
+        output.close()
+    except BaseException:
+        writer.discard()
+        with contextlib.suppress(Exception):
+            output.close()
+        raise
+    writer.flush()
+    copier.result.bytes = writer.total
+    return copier.result
+
+
+class _Copier:
+    def __init__(
+        self,
+        plan: ExportPlan,
+        output: av.container.OutputContainer,
+        progress: Callable[[float], None] | None,
+        cancelled: Callable[[], bool],
+    ) -> None:
+        self.plan, self.output, self.progress, self.cancelled = plan, output, progress, cancelled
+        self.out_stream: av.VideoStream | None = None
+        self.result = RemuxResult()
+        self._last_dts = -1
+        self._span = max(plan.duration.total_seconds(), 1e-3)
+
+    def copy(self, piece: Piece) -> bool:
+        """Copy the packets of one piece; True once past the stop."""
+        reader = BlockReader(self.plan.store, piece.path, piece.header_size, piece.begin, piece.end, piece.growing)
+        try:
+            container = av.open(reader, "r", format="matroska")
+        except av.error.FFmpegError:
+            return False  # a block that does not read (cut off by a power loss before its header)
+        with container:
+            stream = container.streams.video[0]
+            if self.out_stream is None:
+                self.out_stream = self.output.add_stream_from_template(stream)
+                self.out_stream.time_base = MS
+                self.out_stream.metadata["DURATION"] = _duration_tag(self.plan.duration)
+            shift = round((piece.start - self.plan.start).total_seconds() * 1000)
+            try:
+                for packet in container.demux(stream):
+                    if self.cancelled():
+                        raise ExportCancelled("the export was cancelled")
+                    if packet.size == 0 or packet.pts is None or packet.time_base is None:
+                        continue
+                    moment = piece.start + timedelta(seconds=float(packet.pts * packet.time_base))
+                    if moment > self.plan.stop:
+                        return True
+                    if moment < self.plan.start:
+                        continue
+                    self._mux(packet, shift, moment)
+            except av.error.FFmpegError:
+                pass  # a block cut short (still being written, or by a power loss): keep what it held
+        return False
+
+    def _mux(self, packet: av.Packet[Any], shift: int, moment: datetime) -> None:
+        assert packet.pts is not None
+        assert packet.time_base is not None
+        pts = shift + round(packet.pts * packet.time_base / MS)
+        decode = packet.dts if packet.dts is not None else packet.pts
+        dts = max(shift + round(decode * packet.time_base / MS), self._last_dts + 1)
+        packet.pts, packet.dts = max(pts, dts), dts
+        packet.time_base = MS
+        packet.stream = self.out_stream
+        self.output.mux(packet)
+        self._last_dts = dts
+        result = self.result
+        result.frames += 1
+        result.first = result.first or moment
+        result.last = moment
+        if self.progress is not None:
+            self.progress(min(1.0, (moment - self.plan.start).total_seconds() / self._span))
