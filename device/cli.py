@@ -71,6 +71,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="SIZE",
         help="capacity of the virtual SD card, e.g. 32G, 512M (default 32G)",
     )
+    p.add_argument(
+        "--usb-size",
+        type=_size,
+        default="8G",
+        metavar="SIZE",
+        help="capacity of the virtual USB disk that exports go to (default 8G)",
+    )
+    p.add_argument(
+        "--usb-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="the folder that is the USB disk's contents (default: usb/ in the data dir)",
+    )
     p.add_argument("--nonce-lifetime", type=float, default=300.0, help="seconds a Digest nonce stays fresh")
     p.add_argument("--log-level", default="WARNING", help="DEBUG, INFO, WARNING or ERROR")
     p.add_argument(
@@ -98,7 +112,7 @@ def _size(text: str) -> int:
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a size: {text!r} (use e.g. 32G or 512M)") from None
     if size < 16 * 1024**2:
-        raise argparse.ArgumentTypeError("the SD card must be at least 16M")
+        raise argparse.ArgumentTypeError("a disk must be at least 16M")
     return size
 
 
@@ -125,6 +139,8 @@ def build_config(args: argparse.Namespace) -> DeviceConfig:
         sd_capacity=args.sd_size,
         source=args.source,
         continuous_profiles=args.continuous_profiles,
+        usb_capacity=args.usb_size,
+        usb_dir=args.usb_dir,
     )
 
 

@@ -14,11 +14,14 @@ from device.auth.digest import NonceAuthority
 from device.auth.policy import Authenticator
 from device.clock import Clock, SystemClock
 from device.events.bus import EventBus
+from device.export.external import ExternalExports
+from device.export.usb import UsbDisk
 from device.http import (
     deviceinfo,
     discovery,
     disk_properties,
     disks,
+    export,
     params,
     record,
     recordings,
@@ -52,6 +55,7 @@ HTTP_MODULES: tuple[HttpModule, ...] = (
     storage_limit.MODULE,
     recordings.MODULE,
     record.MODULE,
+    export.MODULE,
 )
 
 
@@ -69,6 +73,8 @@ class DeviceConfig:
     sd_capacity: int = 32 * GIB
     source: str = "synthetic"
     continuous_profiles: int = 2
+    usb_capacity: int = 8 * GIB
+    usb_dir: Path | None = None
 
 
 class Device:
@@ -97,7 +103,8 @@ class Device:
             SourceHub(self.clock, identity.serial, config.source),
             ProfileStore(data / "profiles.json", maximum),
         )
-        self.services = Services(bus, JobRegistry(), disks, recorder)
+        usb = UsbDisk(config.usb_dir or data / "usb", data / "usb.json", config.usb_capacity)
+        self.services = Services(bus, JobRegistry(), disks, recorder, ExternalExports(usb))
         self.http = HttpServer(
             self.state, self.services, HTTP_MODULES, config.host, config.http_port, config.ssl_context
         )
@@ -117,6 +124,7 @@ class Device:
     async def stop(self) -> None:
         await self.http.stop()
         await self.rtsp.stop()
+        await self.services.exports.stop()
         await self.services.recorder.stop()  # recordings close cleanly before the disks go
         await self.services.jobs.stop()
         await self.services.disks.stop()

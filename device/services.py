@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from device.events.bus import EventBus
+from device.export.external import ExternalExports
 from device.jobs import JobRegistry
 from device.recorder.service import RecordingService
 from device.storage.manager import DiskManager
@@ -16,3 +17,4 @@ class Services:
     jobs: JobRegistry
     disks: DiskManager
     recorder: RecordingService
+    exports: ExternalExports

@@ -33,7 +33,7 @@ def success(body: etree._Element | None = None) -> web.Response:
 Handler = Callable[[web.Request, Args], Awaitable[web.Response]]
 
 
-def endpoint(handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
+def endpoint(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     """The shared schema check and error body, with the disk manager's refusals as this API's codes."""
 
     @versioned(API, error_wrapper="Error")

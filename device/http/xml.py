@@ -14,7 +14,7 @@ from lxml import etree
 
 from device.http.args import cgi_args
 
-Handler = Callable[[web.Request], Awaitable[web.Response]]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 SCHEMA_BASE = "http://www.axis.com/vapix/http_cgi/"
@@ -97,7 +97,7 @@ class ApiFailure(Exception):
 
 
 Args = dict[str, str]
-VersionedHandler = Callable[[web.Request, Args], Awaitable[web.Response]]
+VersionedHandler = Callable[[web.Request, Args], Awaitable[web.StreamResponse]]
 
 
 def versioned(api: XmlApi, error_wrapper: str | None = None) -> Callable[[VersionedHandler], Handler]:
@@ -105,7 +105,7 @@ def versioned(api: XmlApi, error_wrapper: str | None = None) -> Callable[[Versio
     GeneralError, so each handler only says what is wrong."""
 
     def wrap(handler: VersionedHandler) -> Handler:
-        async def run(request: web.Request) -> web.Response:
+        async def run(request: web.Request) -> web.StreamResponse:
             args = await cgi_args(request)
             problem = api.schema_error(args.get("schemaversion"))
             try:

@@ -1,0 +1,455 @@
+"""A viewer exports recordings from the virtual camera: properties first, then one playable Matroska file (or an
+AES-256 ZIP holding it) streamed over HTTP, or written to the camera's USB disk as a job.
+
+The camera runs on history made by ``device backfill`` (real recorder blocks, time strip in every frame), so the
+exported frames can be checked against the times the API gives.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import shutil
+import subprocess
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import av
+import httpx
+import pytest
+from lxml import etree
+
+from device.backfill import backfill
+from device.media import timestrip
+from tests.conftest import _start
+from tests.device.disk_client import get, get_xml, until
+from tests.device.test_recording_api import cgi, wait_recorded
+from tests.support.device_process import CREDENTIALS, SERIAL
+
+pytestmark = pytest.mark.functional
+
+EXPORT = "/axis-cgi/record/export"
+GOP = timedelta(seconds=10)  # the backfill's key frame interval is at most this
+needs_7zip = pytest.mark.skipif(shutil.which("7zz") is None and shutil.which("7z") is None, reason="7-Zip missing")
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory):
+    """A camera with 20 minutes of backfilled history in one-minute blocks; tests leave its recordings as they
+    found them."""
+    data = tmp_path_factory.mktemp("export-camera")
+    (data / "params.json").write_text(json.dumps({"Recording.DefaultSplitDuration": "60"}))
+    end = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
+    backfill(data, 0.35, end=end, seed=3, serial=SERIAL)
+    device = _start(data, ["--usb-size", "64M"])
+    yield device
+    device.stop()
+
+
+@pytest.fixture
+def usb(history):
+    """The history camera's USB disk, attached, writable, fast and empty; put back so after the test."""
+    root = Path(scenario(history, "attach")["path"])
+    for item in root.iterdir():
+        shutil.rmtree(item) if item.is_dir() else item.unlink()
+    yield root
+    for verb, params in (("attach", {}), ("readonly", {"state": "no"}), ("speed", {"bytespersecond": "0"})):
+        scenario(history, verb, **params)
+
+
+def scenario(device, verb: str, **params: str) -> dict:
+    response = httpx.post(
+        f"{device.http_url}/local/edgestore/scenario/usb/{verb}",
+        params=params,
+        auth=httpx.DigestAuth(*CREDENTIALS["admin"]),
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    return json.loads(response.text)
+
+
+def recordings(device) -> list[dict[str, str]]:
+    root = get_xml(device, "/axis-cgi/record/list.cgi", role="viewer", recordingid="all", sortorder="ascending")
+    return [dict(r.attrib) for r in root.find("recordings")]
+
+
+def time_of(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+@pytest.fixture(scope="module")
+def long_recording(history) -> dict[str, str]:
+    """The longest finished recording: several blocks."""
+    done = [r for r in recordings(history) if r.get("stoptime")]
+    longest = max(done, key=lambda r: time_of(r["stoptime"]) - time_of(r["starttime"]))
+    assert time_of(longest["stoptime"]) - time_of(longest["starttime"]) > timedelta(seconds=150)
+    return longest
+
+
+def export_xml(device, cgi_name: str, role: str = "viewer", **params: str) -> etree._Element:
+    root = get_xml(device, f"{EXPORT}/{cgi_name}.cgi", role, **params)
+    assert root.tag == "ExportRecordingResponse"
+    return root
+
+
+def error_code(root: etree._Element) -> int | None:
+    code = root.find(".//GeneralError/ErrorCode")
+    return None if code is None else int(code.text)
+
+
+def properties(device, recording: dict[str, str], **params: str) -> dict[str, str]:
+    root = export_xml(
+        device, "properties", schemaversion="1", recordingid=recording["recordingid"], diskid="SD_DISK", **params
+    )
+    found = root.find("PropertiesSuccess/ExportProperties")
+    assert found is not None, etree.tostring(root)
+    return dict(found.attrib)
+
+
+def export(device, recording: dict[str, str], **params: str) -> httpx.Response:
+    params = {"schemaversion": "1", "recordingid": recording["recordingid"], "diskid": "SD_DISK", **params}
+    params.setdefault("exportformat", "matroska")
+    return get(device, f"{EXPORT}/exportrecording.cgi", "viewer", **params)
+
+
+def filename_of(response: httpx.Response) -> str:
+    header = response.headers["content-disposition"]
+    assert header.startswith("attachment; filename=")
+    return header.split('filename="', 1)[1].split('"', 1)[0]
+
+
+def probe(path: Path) -> dict:
+    command = ["ffprobe", "-v", "error", "-of", "json", "-show_format", "-show_streams", "-show_packets"]
+    result = subprocess.run([*command, str(path)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def strip_times(data: bytes, limit: int | None = None) -> list[datetime]:
+    """The capture time written into each decoded frame's time strip."""
+    times = []
+    with av.open(io.BytesIO(data)) as container:
+        for frame in container.decode(video=0):
+            luma = frame.planes[0]
+            times.append(
+                timestrip.from_millis(timestrip.read_strip(bytes(luma), frame.width, frame.height, luma.line_size))
+            )
+            if limit is not None and len(times) >= limit:
+                break
+    return times
+
+
+# --- discovery ----------------------------------------------------------------------------------------------------
+
+
+def test_schema_versions_and_capabilities_say_what_can_be_exported(history):
+    versions = export_xml(history, "schemaversions")
+    assert [v.text for v in versions.iter("VersionNumber")] == ["1.0", "1.1", "1.2"]
+    assert versions.get("{http://www.w3.org/2001/XMLSchema-instance}noNamespaceSchemaLocation").endswith(
+        "exportrecording1.xsd"
+    )
+    capabilities = export_xml(history, "capabilities", schemaversion="1")
+    formats = {
+        c.get("ExportFormat"): [e.get("EncryptionFormat") for e in c.iter("ExportEncryption")]
+        for c in capabilities.iter("ExportCapabilities")
+    }
+    assert formats == {"matroska": ["zip-aes256"], "mp4": []}
+    assert error_code(export_xml(history, "capabilities", schemaversion="2")) == 40
+    assert error_code(export_xml(history, "capabilities")) == 20
+
+
+# --- properties and the file ---------------------------------------------------------------------------------------
+
+
+def test_a_whole_recording_exports_as_one_playable_file_across_its_blocks(history, long_recording, tmp_path):
+    props = properties(history, long_recording, exportformat="matroska")
+    start, stop = time_of(props["Starttime"]), time_of(props["Stoptime"])
+    assert start == time_of(long_recording["starttime"])
+    assert stop == time_of(long_recording["stoptime"])
+
+    response = export(history, long_recording)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "video/x-matroska"
+    assert filename_of(response) == f"{start:%Y%m%d_%H%M%S}_{stop:%Y%m%d_%H%M%S}.mkv"
+    file = tmp_path / filename_of(response)
+    file.write_bytes(response.content)
+
+    estimated = int(props["EstimatedFileSize"]) * 1024
+    assert abs(estimated - len(response.content)) <= 0.1 * len(response.content)
+
+    probed = probe(file)
+    assert probed["streams"][0]["codec_name"] == "h264"
+    duration = float(probed["format"]["duration"])
+    assert abs(duration - (stop - start).total_seconds()) <= GOP.total_seconds()
+    times = [float(p["pts_time"]) for p in probed["packets"]]
+    steps = [b - a for a, b in itertools.pairwise(times)]
+    assert min(steps) > 0  # timestamps run on, across the block boundaries too
+    assert max(steps) < 1.0  # no jump where one block ends and the next begins
+    assert abs(times[-1] - (stop - start).total_seconds()) <= 1.0
+    first = strip_times(response.content, limit=1)[0]
+    assert abs(first - start) < timedelta(milliseconds=2)
+
+
+def test_a_clip_starts_at_the_key_frame_before_the_asked_start_and_ends_at_the_asked_stop(history, long_recording):
+    start, stop = time_of(long_recording["starttime"]), time_of(long_recording["stoptime"])
+    begin = start + (stop - start) * 0.45 + timedelta(seconds=0.4)  # not on a key frame
+    end = begin + (stop - start) * 0.3
+    asked = {"starttime": f"{begin:%Y-%m-%dT%H:%M:%S.%f}Z", "stoptime": f"{end:%Y-%m-%dT%H:%M:%SZ}"}
+    props = properties(history, long_recording, **asked)
+    start, stop = time_of(props["Starttime"]), time_of(props["Stoptime"])
+    assert begin - GOP <= start <= begin
+    assert stop == end.replace(microsecond=0)
+
+    response = export(history, long_recording, starttime=props["Starttime"], stoptime=props["Stoptime"])
+    assert filename_of(response) == f"{start:%Y%m%d_%H%M%S}_{stop:%Y%m%d_%H%M%S}.mkv"
+    times = strip_times(response.content)
+    assert abs(times[0] - start) < timedelta(milliseconds=2)  # the first frame is the key frame properties named
+    assert stop - timedelta(seconds=1) <= times[-1] <= stop
+    estimated = int(props["EstimatedFileSize"]) * 1024
+    assert abs(estimated - len(response.content)) <= 0.1 * len(response.content)
+
+    unsnapped = export(history, long_recording, **asked)  # a start between key frames snaps back all the same
+    assert strip_times(unsnapped.content, limit=1)[0] == times[0]
+
+
+def test_a_range_reaching_outside_the_recording_is_cut_to_it(history, long_recording):
+    start, stop = time_of(long_recording["starttime"]), time_of(long_recording["stoptime"])
+    props = properties(
+        history,
+        long_recording,
+        starttime=f"{start - timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ}",
+        stoptime=f"{stop + timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ}",
+    )
+    assert (time_of(props["Starttime"]), time_of(props["Stoptime"])) == (start, stop)
+
+
+def test_filename_names_the_download_and_the_extension_is_added(history, long_recording):
+    short = {"stoptime": f"{time_of(long_recording['starttime']) + timedelta(seconds=20):%Y-%m-%dT%H:%M:%SZ}"}
+    assert filename_of(export(history, long_recording, filename="my_file", **short)) == "my_file.mkv"
+    response = export(history, long_recording, filename="Entrée nord/2", **short)
+    header = response.headers["content-disposition"]
+    assert "filename*=UTF-8''Entr%C3%A9e%20nord_2.mkv" in header
+    mp4 = export(history, long_recording, exportformat="mp4", **short)
+    assert mp4.headers["content-type"] == "video/mp4"
+    assert filename_of(mp4).endswith(".mp4")
+    assert strip_times(mp4.content, limit=1)
+
+
+@needs_7zip
+def test_a_password_gives_an_aes_256_zip_that_7zip_opens_with_that_password_only(history, long_recording, tmp_path):
+    stop = f"{time_of(long_recording['starttime']) + timedelta(seconds=30):%Y-%m-%dT%H:%M:%SZ}"
+    props = properties(history, long_recording, stoptime=stop, encryptionformat="zip-aes256")
+    assert props["EncryptionFormat"] == "zip-aes256"
+    response = export(
+        history, long_recording, stoptime=stop, password="pass_1 é", encryptionformat="zip-aes256", filename="clip"
+    )
+    assert response.headers["content-type"] == "application/zip"
+    assert filename_of(response) == "clip.zip"
+    archive = tmp_path / "clip.zip"
+    archive.write_bytes(response.content)
+    assert abs(int(props["EstimatedFileSize"]) * 1024 - len(response.content)) <= 0.1 * len(response.content)
+
+    seven = shutil.which("7zz") or shutil.which("7z")
+    listing = subprocess.run([seven, "l", "-slt", str(archive)], capture_output=True, text=True, check=True).stdout
+    assert "Method = AES-256 Store" in listing
+    assert "Path = clip.mkv" in listing
+    wrong = subprocess.run([seven, "t", "-pwrong", str(archive)], capture_output=True, text=True)
+    assert wrong.returncode != 0
+    out = tmp_path / "out"
+    subprocess.run([seven, "x", "-ppass_1 é", f"-o{out}", str(archive)], capture_output=True, check=True)
+    assert probe(out / "clip.mkv")["streams"][0]["codec_name"] == "h264"
+
+    anonymous = export(history, long_recording, stoptime=stop, password="x", encryptionformat="zip-aes256")
+    name = filename_of(anonymous)
+    assert len(name) == 10
+    assert name.endswith(".zip")
+    assert name[:6].isalnum()
+
+
+# --- refusals ------------------------------------------------------------------------------------------------------
+
+
+def refusal(device, recording, **params: str) -> int | None:
+    response = export(device, recording, **params)
+    assert response.headers["content-type"].startswith("text/xml"), response.headers
+    return error_code(etree.fromstring(response.content))
+
+
+def test_every_refusal_of_exportrecording_has_its_code(history, long_recording):
+    start, stop = time_of(long_recording["starttime"]), time_of(long_recording["stoptime"])
+    iso = "{:%Y-%m-%dT%H:%M:%SZ}".format
+    cases = {
+        20: {"recordingid": ""},
+        40: {"schemaversion": "2"},
+        110: {"recordingid": "20200101_000000_ABCD_" + SERIAL},
+        120: {"starttime": "yesterday"},
+        130: {"stoptime": "2024-13-45T99:00:00Z"},
+        140: {"starttime": iso(start + timedelta(seconds=60)), "stoptime": iso(start + timedelta(seconds=30))},
+        150: {"starttime": iso(stop + timedelta(minutes=5))},
+        160: {"stoptime": iso(start - timedelta(minutes=5))},
+        170: {"exportformat": "avi"},
+        240: {"password": "p" * 513, "encryptionformat": "zip-aes256"},
+        250: {"password": "secret", "encryptionformat": "zip-des"},
+        260: {"encryptionformat": "zip-aes256"},
+        270: {"password": "secret"},
+        280: {"password": "secret", "encryptionformat": "zip-aes256", "exportformat": "mp4"},
+    }
+    for code, params in cases.items():
+        assert refusal(history, long_recording, **params) == code, params
+    assert refusal(history, long_recording, diskid="NetworkShare") == 110
+    assert properties_code(history, long_recording, starttime="noon") == 120
+
+
+def properties_code(device, recording, **params: str) -> int | None:
+    root = export_xml(
+        device, "properties", schemaversion="1", recordingid=recording["recordingid"], diskid="SD_DISK", **params
+    )
+    return error_code(root)
+
+
+def test_an_mjpeg_recording_exports_as_matroska_but_not_as_mp4(camera):
+    started = cgi(camera, "record.cgi", diskid="SD_DISK", options="videocodec=jpeg&resolution=320x180&fps=5")
+    recording_id = started.get("recordingid")
+    wait_recorded(camera, recording_id, seconds=2)
+    cgi(camera, "stop.cgi", recordingid=recording_id)
+    recording = {"recordingid": recording_id}
+    assert refusal(camera, recording, exportformat="mp4") == 180
+    response = export(camera, recording)
+    assert response.headers["content-type"] == "video/x-matroska"
+    with av.open(io.BytesIO(response.content)) as container:
+        assert container.streams.video[0].codec_context.name == "mjpeg"
+        assert sum(1 for _ in container.demux(video=0)) >= 5
+
+
+def test_an_ongoing_recording_exports_up_to_now(camera):
+    started = cgi(camera, "record.cgi", diskid="SD_DISK", options="resolution=320x180&fps=10")
+    recording_id = started.get("recordingid")
+    try:
+        wait_recorded(camera, recording_id, seconds=3)
+        recording = {"recordingid": recording_id}
+        asked = datetime.now(UTC)
+        props = properties(camera, recording)
+        assert abs(time_of(props["Stoptime"]) - asked) < timedelta(seconds=2)
+        response = export(camera, recording)
+        times = strip_times(response.content)
+        assert abs(times[0] - time_of(props["Starttime"])) < timedelta(milliseconds=2)
+        assert len(times) >= 15  # about as many frames as recorded so far
+    finally:
+        cgi(camera, "stop.cgi", recordingid=recording_id)
+
+
+# --- export to the USB disk ---------------------------------------------------------------------------------------
+
+
+def to_usb(device, recording, **params: str) -> etree._Element:
+    params = {"schemaversion": "1", "recordingid": recording["recordingid"], "diskid": "SD_DISK", **params}
+    params.setdefault("exportformat", "matroska")
+    params.setdefault("externaldiskid", "USB_DISK")
+    return export_xml(device, "exporttoexternal", **params)
+
+
+def job_status(device, job_id: str, role: str = "viewer") -> etree._Element:
+    return export_xml(device, "getjobstatus", role, schemaversion="1", jobid=job_id)
+
+
+def wait_done(device, job_id: str) -> etree._Element:
+    def finished() -> tuple[etree._Element] | None:
+        root = job_status(device, job_id)
+        status = root.find("GetJobStatusSuccess/JobStatus")
+        return (root,) if status is None or status.get("Status") == "Done" else None
+
+    return until(finished, timeout=30, interval=0.1)[0]
+
+
+def test_an_export_to_the_usb_disk_is_a_job_that_writes_a_playable_file(history, long_recording, usb):
+    started = to_usb(history, long_recording, filepath="site 4/door/video.mkv")
+    job = started.find("ExportToExternalSuccess/ExportToExternal")
+    assert job is not None, etree.tostring(started)
+    assert job.get("FilePath") == "site 4/door/video.mkv"
+    done = wait_done(history, job.get("JobId"))
+    assert dict(done.find("GetJobStatusSuccess/JobStatus").attrib) == {"Status": "Done", "Progress": "100"}
+    written = usb / "site 4" / "door" / "video.mkv"
+    probed = probe(written)
+    start, stop = time_of(long_recording["starttime"]), time_of(long_recording["stoptime"])
+    assert abs(float(probed["format"]["duration"]) - (stop - start).total_seconds()) <= GOP.total_seconds()
+    assert [p.name for p in usb.rglob("*")] == ["site 4", "door", "video.mkv"]  # no partial file left
+
+    default = to_usb(history, long_recording).find("ExportToExternalSuccess/ExportToExternal")
+    wait_done(history, default.get("JobId"))
+    assert default.get("FilePath") == f"{start:%Y%m%d_%H%M%S}_{stop:%Y%m%d_%H%M%S}.mkv"
+    assert (usb / default.get("FilePath")).stat().st_size > 0
+
+
+def test_a_slow_usb_disk_shows_progress_refuses_a_second_export_and_a_detach_leaves_no_partial_file(
+    history, long_recording, usb
+):
+    scenario(history, "speed", bytespersecond="250000")
+    job_id = to_usb(history, long_recording, filepath="slow.mkv").find(".//ExportToExternal").get("JobId")
+
+    def progress() -> int:
+        status = job_status(history, job_id).find(".//JobStatus")
+        assert status.get("Status") == "In Progress"
+        return int(status.get("Progress"))
+
+    first = until(lambda: progress() > 0 and progress(), timeout=20)
+    assert until(lambda: progress() > first, timeout=20)
+    assert error_code(to_usb(history, long_recording, filepath="second.mkv")) == 220
+    assert list(usb.glob(".slow.mkv.partial"))
+
+    scenario(history, "detach")
+    (failed,) = until(lambda: list(job_status(history, job_id).iter("GeneralError")), timeout=10)
+    assert failed.findtext("ErrorCode") == "210"
+    assert "detached" in failed.findtext("ErrorDescription")
+    assert list(usb.iterdir()) == []
+    assert error_code(to_usb(history, long_recording)) == 200
+
+
+def test_every_refusal_of_exporttoexternal_has_its_code(history, long_recording, usb):
+    assert error_code(to_usb(history, long_recording, externaldiskid="SD_DISK")) == 200
+    assert error_code(to_usb(history, long_recording, externaldiskid="")) == 20
+    assert error_code(to_usb(history, long_recording, filepath="../escape.mkv")) == 230
+    assert error_code(to_usb(history, long_recording, filepath="a/../../b.mkv")) == 230
+    assert error_code(to_usb(history, long_recording, filepath="what?.mkv")) == 230
+    assert error_code(to_usb(history, long_recording, password="p" * 600, encryptionformat="zip-aes256")) == 240
+    assert error_code(to_usb(history, long_recording, password="p", encryptionformat="rot13")) == 250
+    assert error_code(to_usb(history, long_recording, encryptionformat="zip-aes256")) == 260
+    assert error_code(to_usb(history, long_recording, password="p")) == 270
+    scenario(history, "readonly", state="yes")
+    assert error_code(to_usb(history, long_recording)) == 210
+    scenario(history, "readonly", state="no")
+    assert error_code(job_status(history, "999")) == 190
+    assert error_code(job_status(history, "x")) == 20
+    assert list(usb.iterdir()) == []
+
+
+@needs_7zip
+def test_an_encrypted_export_to_usb_is_a_zip_and_only_the_last_five_jobs_are_remembered(history, long_recording, usb):
+    stop = f"{time_of(long_recording['starttime']) + timedelta(seconds=15):%Y-%m-%dT%H:%M:%SZ}"
+    ids = []
+    for n in range(6):
+        job = to_usb(
+            history, long_recording, stoptime=stop, password="pw", encryptionformat="zip-aes256", filepath=f"c{n}.zip"
+        ).find(".//ExportToExternal")
+        wait_done(history, job.get("JobId"))
+        ids.append(job.get("JobId"))
+    assert len(set(ids)) == 6
+    assert error_code(job_status(history, ids[0])) == 190
+    assert all(job_status(history, i).find(".//JobStatus").get("Status") == "Done" for i in ids[1:])
+    seven = shutil.which("7zz") or shutil.which("7z")
+    tested = subprocess.run([seven, "t", "-ppw", str(usb / "c5.zip")], capture_output=True, text=True)
+    assert tested.returncode == 0, tested.stdout
+
+
+def test_exports_do_not_hold_up_the_rest_of_the_api(history, long_recording):
+    """A slow download (a client reading little by little) leaves list.cgi answering at once."""
+    url = f"{history.http_url}{EXPORT}/exportrecording.cgi"
+    params = {"schemaversion": "1", "recordingid": long_recording["recordingid"], "diskid": "SD_DISK"}
+    params["exportformat"] = "matroska"
+    with httpx.stream("GET", url, params=params, auth=httpx.DigestAuth(*CREDENTIALS["viewer"]), timeout=20) as slow:
+        chunks = slow.iter_bytes(4096)
+        next(chunks)
+        began = time.monotonic()
+        assert recordings(history)
+        assert time.monotonic() - began < 5
