@@ -8,8 +8,9 @@ repeating a POST could start a second format job.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,6 +103,18 @@ class VapixTransport:
             await asyncio.sleep(delay)
             delay *= 2
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    @contextlib.asynccontextmanager
+    async def stream(self, path: str, params: Mapping[str, str] | None = None) -> AsyncIterator[httpx.Response]:
+        """A GET whose body is read as it arrives (exports, which can be gigabytes). Not retried: a download that
+        failed half way is for the caller to restart. HTTP error statuses are raised as by ``request``."""
+        try:
+            async with self._client.stream("GET", path, params=params) as response:
+                if response.status_code >= 400:
+                    raise error_for_status(response.status_code, _status_message(path, response))
+                yield response
+        except httpx.TransportError as exc:
+            raise _connection_error(self.endpoint, exc) from None
 
     async def get_xml(self, path: str, params: Mapping[str, str] | None = None) -> etree._Element:
         response = await self.request("GET", path, params=params)

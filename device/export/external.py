@@ -86,6 +86,8 @@ class ExternalExports:
                 produce(plan, sink, entry, password, progress, cancelled)
                 f.flush()
                 os.fsync(f.fileno())
+                if cancelled():  # pulled while the last bytes were written: the file is not whole on the stick
+                    raise ExportCancelled("the USB disk went away while it was being written")
             os.replace(partial, target)
         except ExportCancelled:
             _remove(partial)
@@ -111,7 +113,9 @@ class ExternalExports:
         if rate <= 0:
             return
         due = began + written / rate
-        while (wait := due - time.monotonic()) > 0 and not cancelled():
+        while (wait := due - time.monotonic()) > 0:
+            if cancelled():
+                raise ExportCancelled("the USB disk went away while it was being written")
             time.sleep(min(wait, 0.05))
 
     async def stop(self) -> None:

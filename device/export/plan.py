@@ -123,6 +123,12 @@ class Piece:
     """Plaintext offset past which nothing in the range lies (the first key frame after the stop); None: to the
     end of what is written."""
     growing: bool
+    estimate: int
+    """Plaintext bytes of the range in this block: exact up to its last key frame before the stop, then the share
+    of the following GOP up to the stop."""
+    seconds: float
+    """Seconds of the range in this block."""
+    per_frame_clusters: bool
 
 
 @dataclass(frozen=True)
@@ -136,7 +142,7 @@ class ExportPlan:
     stop: datetime
     pieces: tuple[Piece, ...]
     block_bytes: int
-    """Plaintext bytes of the pieces."""
+    """Plaintext bytes of the range in the blocks (the pieces' estimates and one header)."""
     ongoing: bool
 
     @property
@@ -151,7 +157,8 @@ class ExportPlan:
     def estimated_bytes(self, encryption: str | None = None) -> int:
         """The file's size, within a few percent: the blocks' bytes less the per-frame clusters the export does
         not repeat, plus the archive's own bytes."""
-        frames = int(self.duration.total_seconds() * _fps(self.recording)) + 1
+        seconds = sum(p.seconds for p in self.pieces if p.per_frame_clusters)
+        frames = int(seconds * _fps(self.recording))
         size = max(self.block_bytes - frames * CLUSTER_SAVING, self.block_bytes // 2)
         return size + (ZIP_OVERHEAD + 2 * len(self.default_name()) if encryption else 0)
 
@@ -202,9 +209,7 @@ def plan_export(store: RecordingStore, request: ExportRequest, now: datetime) ->
         conn.close()
     if not pieces:
         raise ExportError(10, "Error while processing the request: the recording holds no video in that range yet.")
-    block_bytes = pieces[0].header_size + sum(
-        (p.end if p.end is not None else store.plain_size(p.path, p.growing)) - p.begin for p in pieces
-    )
+    block_bytes = pieces[0].header_size + sum(p.estimate for p in pieces)
     return ExportPlan(
         meta, request.disk_id, store, request.format, snapped, max(stop, snapped), tuple(pieces), block_bytes, ongoing
     )
@@ -215,35 +220,53 @@ def _pieces(
 ) -> tuple[list[Piece], datetime]:
     """The pieces from the key frame at or before `start` (the first one if none is) to `stop`, and that key
     frame's time."""
-    found: list[tuple[IndexedBlock, list[keyframes.KeyFrame]]] = []
+    found: list[tuple[IndexedBlock, list[keyframes.KeyFrame], bool]] = []
     for block in blocks:
         if block.meta.start > stop:
             break
         if block.meta.stop is not None and block.meta.stop < start:
             continue
-        frames = _keyframes(store, conn, block)
+        frames, per_frame = _keyframes(store, conn, block)
         if frames:
-            found.append((block, frames))
+            found.append((block, frames, per_frame))
     if not found:
         return [], start
     chosen = 0
-    for index, (_block, frames) in enumerate(found):
+    for index, (_block, frames, _per_frame) in enumerate(found):
         if frames[0][0] <= start:
             chosen = index
     found = found[chosen:]
     snapped, begin = next(((t, o) for t, o in reversed(found[0][1]) if t <= start), found[0][1][0])
     pieces = []
-    for index, (block, frames) in enumerate(found):
+    for index, (block, frames, per_frame) in enumerate(found):
         growing = block.meta.status != "Complete"
-        after = next((o for t, o in frames if t > stop), None)
+        path = store.root / Path(block.mkv)
+        first = begin if index == 0 else frames[0][1]
+        first_time = snapped if index == 0 else frames[0][0]
+        after = next(((t, o) for t, o in frames if t > stop), None)
+        size = store.plain_size(path, growing)
+        if after is not None:
+            boundary = after
+        else:
+            ends = block.meta.stop if block.meta.stop is not None else max(stop, frames[-1][0])
+            boundary = (ends, size)
+        last_key = next(((t, o) for t, o in reversed(frames) if t <= stop and o >= first), (first_time, first))
+        # Exact up to the last key frame in range; the GOP it starts is counted for the part before the stop.
+        span = (boundary[0] - last_key[0]).total_seconds()
+        share = 1.0 if span <= 0 else min(1.0, max(0.0, (stop - last_key[0]).total_seconds() / span))
+        estimate = (last_key[1] - first) + round((boundary[1] - last_key[1]) * share)
+        seconds = max(0.0, (min(stop, boundary[0]) - first_time).total_seconds())
         pieces.append(
             Piece(
-                store.root / Path(block.mkv),
+                path,
                 block.meta.start,
                 frames[0][1],
-                begin if index == 0 else frames[0][1],
-                after,
+                first,
+                after[1] if after else None,
                 growing,
+                estimate,
+                seconds,
+                per_frame,
             )
         )
         if after is not None:
@@ -251,19 +274,23 @@ def _pieces(
     return pieces, snapped
 
 
-def _keyframes(store: RecordingStore, conn: sqlite3.Connection, block: IndexedBlock) -> list[keyframes.KeyFrame]:
-    """The block's key frames from the index, or from the block itself (and then kept in the index)."""
+def _keyframes(
+    store: RecordingStore, conn: sqlite3.Connection, block: IndexedBlock
+) -> tuple[list[keyframes.KeyFrame], bool]:
+    """The block's key frames from the index, or from the block itself, and whether the block has a cluster per
+    frame (the recorder's blocks do; only theirs go into the key-frame index)."""
     frames = keyframes.keyframes_for(conn, block.meta.token)
     if frames:
-        return frames
+        return frames, True
     path = store.root / Path(block.mkv)
     growing = block.meta.status != "Complete"
     try:
         found = scan(store.read(path, growing=growing))
     except OSError:
-        return []
+        return [], False
     frames = found.keyframes(block.meta.start)
-    if frames and not growing:
+    per_frame = len({f.offset for f in found.frames}) == len(found.frames)
+    if frames and per_frame and not growing:
         with contextlib.suppress(sqlite3.Error):
             keyframes.add_keyframes(conn, block.meta.token, frames)
-    return frames
+    return frames, per_frame
