@@ -23,6 +23,7 @@ from device.http import (
     disks,
     export,
     params,
+    play,
     record,
     recordings,
     storage_limit,
@@ -56,6 +57,7 @@ HTTP_MODULES: tuple[HttpModule, ...] = (
     recordings.MODULE,
     record.MODULE,
     export.MODULE,
+    play.MODULE,
 )
 
 

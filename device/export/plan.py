@@ -179,6 +179,18 @@ def find_store(disks: DiskManager, disk_id: str) -> RecordingStore:
     return disk.store
 
 
+def locate_recording(disks: DiskManager, recording_id: str) -> str | None:
+    """The ID of the mounted disk that holds `recording_id` (play.cgi names no disk). Blocking: SQLite."""
+    for disk in list(disks.disks.values()):
+        if disk.store is not None:
+            _total, _matched, page = disk.store.index.query_recordings(
+                RecordingFilter(recording_ids=(recording_id,)), False, 1
+            )
+            if page:
+                return disk.id
+    return None
+
+
 def plan_export(store: RecordingStore, request: ExportRequest, now: datetime) -> ExportPlan:
     """The blocks and bytes of the range asked for. Blocking (SQLite, file sizes): run in a thread."""
     _total, _matched, page = store.index.query_recordings(

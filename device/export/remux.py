@@ -18,13 +18,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
-from typing import Any
 
 import av
-import av.error
 
-from device.export.blockio import BlockReader
-from device.export.plan import ExportPlan, Piece
+from device.export.packets import RangePacket, range_packets
+from device.export.plan import ExportPlan
 from device.storage.layout import format_time
 
 CHUNK = 256 * 1024
@@ -95,11 +93,12 @@ def remux(
     output = av.open(writer, "w", format=plan.format.muxer, options=dict(plan.format.muxer_options))
     output.metadata["title"] = plan.recording.id
     output.metadata["creation_time"] = format_time(plan.start)
-    copier = _Copier(plan, output, progress, cancelled)
+    copier = _Copier(plan, output, progress)
     try:
-        for piece in plan.pieces:
-            if copier.copy(piece):
-                break
+        for item in range_packets(plan):
+            if cancelled():
+                raise ExportCancelled("the export was cancelled")
+            copier.mux(item)
         if copier.out_stream is None:
             raise NothingToExport("no frame of the range could be read")
         output.close()
@@ -115,51 +114,23 @@ def remux(
 
 class _Copier:
     def __init__(
-        self,
-        plan: ExportPlan,
-        output: av.container.OutputContainer,
-        progress: Callable[[float], None] | None,
-        cancelled: Callable[[], bool],
+        self, plan: ExportPlan, output: av.container.OutputContainer, progress: Callable[[float], None] | None
     ) -> None:
-        self.plan, self.output, self.progress, self.cancelled = plan, output, progress, cancelled
+        self.plan, self.output, self.progress = plan, output, progress
         self.out_stream: av.VideoStream | None = None
         self.result = RemuxResult()
         self._last_dts = -1
         self._span = max(plan.duration.total_seconds(), 1e-3)
 
-    def copy(self, piece: Piece) -> bool:
-        """Copy the packets of one piece; True once past the stop."""
-        reader = BlockReader(self.plan.store, piece.path, piece.header_size, piece.begin, piece.end, piece.growing)
-        try:
-            container = av.open(reader, "r", format="matroska")
-        except av.error.FFmpegError:
-            return False  # a block that does not read (cut off by a power loss before its header)
-        with container:
-            stream = container.streams.video[0]
-            if self.out_stream is None:
-                self.out_stream = self.output.add_stream_from_template(stream)
-                self.out_stream.time_base = MS
-                self.out_stream.metadata["DURATION"] = _duration_tag(self.plan.duration)
-            shift = round((piece.start - self.plan.start).total_seconds() * 1000)
-            try:
-                for packet in container.demux(stream):
-                    if self.cancelled():
-                        raise ExportCancelled("the export was cancelled")
-                    if packet.size == 0 or packet.pts is None or packet.time_base is None:
-                        continue
-                    moment = piece.start + timedelta(seconds=float(packet.pts * packet.time_base))
-                    if moment > self.plan.stop:
-                        return True
-                    if moment < self.plan.start:
-                        continue
-                    self._mux(packet, shift, moment)
-            except av.error.FFmpegError:
-                pass  # a block cut short (still being written, or by a power loss): keep what it held
-        return False
-
-    def _mux(self, packet: av.Packet[Any], shift: int, moment: datetime) -> None:
+    def mux(self, item: RangePacket) -> None:
+        packet, moment = item.packet, item.moment
+        if self.out_stream is None:
+            self.out_stream = self.output.add_stream_from_template(item.stream)
+            self.out_stream.time_base = MS
+            self.out_stream.metadata["DURATION"] = _duration_tag(self.plan.duration)
         assert packet.pts is not None
         assert packet.time_base is not None
+        shift = round((item.piece.start - self.plan.start).total_seconds() * 1000)
         pts = shift + round(packet.pts * packet.time_base / MS)
         decode = packet.dts if packet.dts is not None else packet.pts
         dts = max(shift + round(decode * packet.time_base / MS), self._last_dts + 1)

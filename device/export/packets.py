@@ -1,0 +1,52 @@
+"""The packets of an export plan's range, in order, with the wall-clock time each was captured.
+
+Shared by the exporter (which muxes them) and play.cgi (which sends MJPEG frames as they are). Each block is
+read from its first key frame in range (blockio.BlockReader); a block that does not open, or is cut short by a
+power loss or because it is still being written, yields the packets it holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import av
+import av.error
+
+from device.export.blockio import BlockReader
+from device.export.plan import ExportPlan, Piece
+
+
+@dataclass
+class RangePacket:
+    packet: av.Packet[Any]
+    moment: datetime
+    """When the frame was captured."""
+    piece: Piece
+    stream: av.VideoStream
+    """The stream the packet came from (for codec parameters); valid while the iteration is on this piece."""
+
+
+def range_packets(plan: ExportPlan) -> Iterator[RangePacket]:
+    """Every packet from the plan's start key frame to its stop. Blocking: iterate in a worker thread."""
+    for piece in plan.pieces:
+        reader = BlockReader(plan.store, piece.path, piece.header_size, piece.begin, piece.end, piece.growing)
+        try:
+            container = av.open(reader, "r", format="matroska")
+        except av.error.FFmpegError:
+            continue
+        with container:
+            stream = container.streams.video[0]
+            try:
+                for packet in container.demux(stream):
+                    if packet.size == 0 or packet.pts is None or packet.time_base is None:
+                        continue
+                    moment = piece.start + timedelta(seconds=float(packet.pts * packet.time_base))
+                    if moment > plan.stop:
+                        return
+                    if moment >= plan.start:
+                        yield RangePacket(packet, moment, piece, stream)
+            except av.error.FFmpegError:
+                pass  # a block cut short: keep what it held

@@ -1,0 +1,127 @@
+"""play.cgi (Recording API, deprecated but in the spec): an MJPEG recording as a live-view-like stream.
+
+``multipart/x-mixed-replace`` with one JPEG per part, as Axis's MJPEG live view sends it (boundary
+``myboundary``), paced at ``rate`` (``max``, or n/d from 1/1000 to 1000/1; 1/1 by default, R-15) from the
+frame at or before ``starttime`` to ``stoptime``. The spec documents no error form for play.cgi, so refusals are
+HTTP statuses with a sentence: 400 for a bad argument, 404 for an unknown recording or for audio (recordings
+have none), 415 for an H.264 recording, which plays over RTSP. Frames are read in a thread of their own and
+paced on the loop, so a slow viewer holds no executor thread and no more than a few frames of memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from datetime import datetime
+from fractions import Fraction
+
+from aiohttp import web
+
+from device.export.packets import range_packets
+from device.export.pipe import stream_from_thread
+from device.export.plan import ExportError, ExportRequest, locate_recording, plan_export
+from device.http.args import cgi_args
+from device.http.keys import services_of, state_of
+from device.http.module import HttpModule
+
+BOUNDARY = "myboundary"
+MIN_RATE, MAX_RATE = Fraction(1, 1000), Fraction(1000)
+
+
+class PlayRefused(Exception):
+    def __init__(self, status: int, text: str) -> None:
+        super().__init__(text)
+        self.status, self.text = status, text
+
+
+def parse_rate(text: str | None) -> Fraction | None:
+    """None for ``max`` (as fast as the client reads), else the fraction of real time."""
+    if text is None or not text.strip():
+        return Fraction(1)
+    if text.strip().lower() == "max":
+        return None
+    numerator, _, denominator = text.strip().partition("/")
+    try:
+        rate = Fraction(int(numerator), int(denominator or "1"))
+    except (ValueError, ZeroDivisionError):
+        raise PlayRefused(400, f"Invalid rate '{text}': use max or numerator/denominator, e.g. 1/1.") from None
+    if not MIN_RATE <= rate <= MAX_RATE:
+        raise PlayRefused(400, f"Invalid rate '{text}': it must lie between 1/1000 and 1000/1.")
+    return rate
+
+
+def _part(jpeg: bytes) -> bytes:
+    head = f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n".encode()
+    return head + jpeg + b"\r\n"
+
+
+async def play_cgi(request: web.Request) -> web.StreamResponse:
+    try:
+        return await _play(request)
+    except PlayRefused as exc:
+        return web.Response(status=exc.status, text=exc.text + "\n")
+
+
+async def _play(request: web.Request) -> web.StreamResponse:
+    args = await cgi_args(request)
+    recording_id = args.get("recordingid", "").strip()
+    if not recording_id:
+        raise PlayRefused(400, "recordingid is required.")
+    mediatype = args.get("mediatype", "video").strip().lower()
+    if mediatype not in ("video", "audio"):
+        raise PlayRefused(400, f"Invalid mediatype '{mediatype}': use video or audio.")
+    rate = parse_rate(args.get("rate"))
+    disks = services_of(request).disks
+    disk_id = await asyncio.to_thread(locate_recording, disks, recording_id)
+    if disk_id is None:
+        raise PlayRefused(404, f"No recording {recording_id} on a mounted disk.")
+    if mediatype == "audio":
+        raise PlayRefused(404, "The recording has no audio.")
+    try:
+        asked = ExportRequest.parse({**args, "diskid": disk_id}, format_required=False, takes_password=False)
+        store = disks.disks[disk_id].store
+        if store is None:
+            raise PlayRefused(404, f"No recording {recording_id} on a mounted disk.")
+        plan = await asyncio.to_thread(plan_export, store, asked, state_of(request).clock.now())
+    except ExportError as exc:
+        raise PlayRefused(404 if exc.code in (10, 110, 150, 160) else 400, exc.description) from None
+    if plan.recording.video.encoding != "image/jpeg":
+        raise PlayRefused(
+            415,
+            f"Only MJPEG recordings play with play.cgi; play this {plan.recording.video.encoding} recording over "
+            f"RTSP: rtsp://<camera>/axis-media/media.amp?recordingid={recording_id}",
+        )
+
+    def work(send: Callable[[tuple[datetime, bytes]], None]) -> None:
+        for item in range_packets(plan):
+            send((item.moment, bytes(item.packet)))
+
+    frames = stream_from_thread(work, depth=4)
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": f"multipart/x-mixed-replace; boundary={BOUNDARY}",
+            "Cache-Control": "no-cache",
+            "Pragma": "no-cache",
+        }
+    )
+    await response.prepare(request)
+    loop = asyncio.get_running_loop()
+    began: tuple[float, datetime] | None = None
+    try:
+        async for moment, jpeg in frames:
+            if rate is not None:
+                if began is None:
+                    began = (loop.time(), moment)
+                due = began[0] + (moment - began[1]).total_seconds() / float(rate)
+                if (wait := due - loop.time()) > 0:
+                    await asyncio.sleep(wait)
+            await response.write(_part(jpeg))
+    finally:
+        with contextlib.suppress(Exception):
+            await frames.aclose()
+    await response.write_eof()
+    return response
+
+
+MODULE = HttpModule(routes=[web.get("/axis-cgi/record/play.cgi", play_cgi, allow_head=False)])
