@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Debian packages Edgestore needs, for the two README commands. Sourced, not run.
 # RUNTIME: what the app itself loads (Qt's xcb platform libraries, libvlc for playback, FFmpeg).
-# TESTING: the real peers the suite talks to (curl, ffmpeg/ffprobe, VLC, Samba, 7-Zip) and Xvfb for screenshots.
+# TESTING: the real peers the suite talks to (curl, ffmpeg/ffprobe, VLC, GStreamer, Samba, 7-Zip) and Xvfb for
+# screenshots.
 RUNTIME_PACKAGES=(
   python3 python3-venv python3-pip ca-certificates
   libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1
@@ -9,7 +10,10 @@ RUNTIME_PACKAGES=(
   libfontconfig1 libdbus-1-3 fonts-dejavu-core
   libvlc5 vlc-plugin-base ffmpeg
 )
-TESTING_PACKAGES=(curl vlc-bin samba smbclient 7zip xvfb xauth)
+TESTING_PACKAGES=(
+  curl vlc-bin samba smbclient 7zip xvfb xauth
+  gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-libav
+)
 
 apt_install() {
   local sudo=""
