@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -15,14 +16,17 @@ REASONS = {
     400: "Bad Request",
     401: "Unauthorized",
     404: "Not Found",
-    415: "Unsupported Media Type",
     405: "Method Not Allowed",
+    415: "Unsupported Media Type",
     454: "Session Not Found",
     455: "Method Not Valid in This State",
+    456: "Header Field Not Valid for Resource",
+    457: "Invalid Range",
     459: "Aggregate Operation Not Allowed",
     461: "Unsupported Transport",
     500: "Internal Server Error",
     501: "Not Implemented",
+    503: "Service Unavailable",
     505: "RTSP Version Not Supported",
 }
 
@@ -65,9 +69,12 @@ class RtspResponse:
         return ("\r\n".join(lines) + "\r\n\r\n").encode() + self.body
 
 
-async def read_request(reader: asyncio.StreamReader) -> RtspRequest | None:
+async def read_request(
+    reader: asyncio.StreamReader, on_interleaved: Callable[[int, bytes], None] | None = None
+) -> RtspRequest | None:
     """The next request on the connection, or None when the client closed it. Interleaved binary data from the
-    client (RFC 2326 §10.12: ``$``, channel, length; RTCP receiver reports) is read and dropped."""
+    client (RFC 2326 §10.12: ``$``, channel, length; RTCP receiver reports) goes to `on_interleaved`, if given,
+    as (channel, packet); it is not a request."""
     while True:
         try:
             first = await reader.readexactly(1)
@@ -77,9 +84,11 @@ async def read_request(reader: asyncio.StreamReader) -> RtspRequest | None:
             break
         try:
             frame = await reader.readexactly(3)
-            await reader.readexactly(int.from_bytes(frame[1:3], "big"))
+            packet = await reader.readexactly(int.from_bytes(frame[1:3], "big"))
         except asyncio.IncompleteReadError:
             return None
+        if on_interleaved is not None:
+            on_interleaved(frame[0], packet)
     try:
         head = first + await reader.readuntil(b"\r\n\r\n")
     except asyncio.IncompleteReadError as exc:

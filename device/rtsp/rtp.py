@@ -1,9 +1,9 @@
-"""RTP and RTCP for H.264 over RTSP interleaved TCP: pure functions, no I/O.
+"""RTP and RTCP for H.264 over RTSP (interleaved TCP or UDP datagrams): pure functions, no I/O.
 
 * RFC 6184 packetization, packetization-mode=1: a NAL unit that fits the MTU travels in a single NAL unit packet,
   a larger one in FU-A fragments. The marker bit is set on the last packet of an access unit.
 * RFC 3550 headers: version 2, payload type 96, sequence numbers modulo 2^16, 90 kHz timestamps modulo 2^32.
-* RTCP sender report and BYE (RFC 3550 §6.4.1, §6.6), sent as one compound packet at the end.
+* RTCP sender report and BYE (RFC 3550 §6.4.1, §6.6); a last SR and the BYE go as one compound packet at the end.
 * RFC 2326 §10.12 interleaved framing: ``$``, channel, 16-bit length, then the packet.
 """
 

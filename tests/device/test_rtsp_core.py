@@ -138,7 +138,7 @@ async def test_options_lists_the_playback_methods_and_echoes_the_cseq(shared_dev
     assert (reply.version, reply.status, reply.reason) == ("RTSP/1.0", 200, "OK")
     assert reply.header("CSeq") == "42"
     public = {m.strip() for m in (reply.header("Public") or "").split(",")}
-    assert {"OPTIONS", "DESCRIBE", "SETUP", "PLAY", "TEARDOWN"} <= public
+    assert {"OPTIONS", "DESCRIBE", "SETUP", "PLAY", "PAUSE", "TEARDOWN", "GET_PARAMETER"} <= public
 
 
 async def test_options_star_needs_no_credentials(shared_device):

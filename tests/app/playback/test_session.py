@@ -69,11 +69,6 @@ async def test_wall_clock_times_step_with_the_time_strip(recorded: Recorded, vie
     assert max(abs(s) for s in steps) < timedelta(milliseconds=50), steps
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="device bug: RtspServer._report puts the time of sending into the sender report's NTP field, not the "
-    "recording's capture time, so every frame is dated at the moment it was played",
-)
 async def test_wall_clock_times_from_rtcp_are_the_capture_times_in_the_strip(recorded: Recorded, viewer):
     async with RtspSession(recorded.url(), Credentials(*viewer)) as session:
         await session.play(ClockRange(recorded.start + timedelta(seconds=3.5)))
