@@ -111,6 +111,28 @@ def encrypted_size(plain_size: int) -> int:
     return _HEADER.size + plain_size + chunks * TAG
 
 
+def first_bytes_if_intact(path: Path, key: bytes, count: int) -> bytes:
+    """The first `count` plaintext bytes, after checking every chunk's tag one chunk at a time (memory stays at
+    one chunk however big the block). Raises DecryptionError when any chunk does not decrypt."""
+    total = plain_size(path)
+    chunks = max(1, -(-total // CHUNK))
+    head = b""
+    with path.open("rb") as f:
+        magic, prefix = _HEADER.unpack(f.read(_HEADER.size))
+        if magic != MAGIC:
+            raise DecryptionError(f"{path.name} is not an encrypted block")
+        aes = AESGCM(key)
+        for index in range(chunks):
+            sealed = f.read(CHUNK + TAG)
+            try:
+                plain = aes.decrypt(_nonce(prefix, index), sealed, _aad(index, index == chunks - 1))
+            except InvalidTag:
+                raise DecryptionError(f"{path.name}: chunk {index} does not decrypt") from None
+            if index == 0:
+                head = plain[:count]
+    return head
+
+
 def decrypt_file(path: Path, key: bytes) -> bytes:
     """The whole plaintext (for checks and small files); readers of big blocks use read_range."""
     return read_range(path, key, 0, None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -147,12 +148,17 @@ class RecordingStore:
         return crypto.plain_size(mkv, growing) if self.data_key is not None else mkv.stat().st_size
 
     def block_reads(self, mkv: Path) -> bool:
-        """The whole block reads (and decrypts) and starts as a Matroska file does."""
+        """The whole block reads (and, encrypted, every chunk decrypts) and starts as a Matroska file does. Reads a
+        chunk at a time: a check of a card of 300 MB blocks must not hold a block in memory."""
         try:
-            data = crypto.decrypt_file(mkv, self.data_key) if self.data_key is not None else mkv.read_bytes()
-        except (OSError, crypto.DecryptionError):
+            if self.data_key is not None:
+                head = crypto.first_bytes_if_intact(mkv, self.data_key, len(EBML_MAGIC))
+            else:
+                with mkv.open("rb") as f:
+                    head = f.read(len(EBML_MAGIC))
+        except (OSError, crypto.DecryptionError, struct.error):
             return False
-        return data.startswith(EBML_MAGIC)
+        return head.startswith(EBML_MAGIC)
 
     # --- checks ----------------------------------------------------------------------------------------------
 
