@@ -14,11 +14,12 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 from device.export.archive import random_zip_name
 from device.export.plan import ExportError, ExportPlan, ExportRequest
 from device.export.produce import produce
-from device.export.remux import ExportCancelled, NothingToExport
+from device.export.remux import ExportCancelled, NothingToExport, SeekableOutput, Sink
 from device.export.usb import InvalidPath, UsbDisk
 from device.jobs import Job, JobFailed, JobRegistry, Progress
 
@@ -73,7 +74,7 @@ class ExternalExports:
 
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            with partial.open("wb") as f:
+            with partial.open("w+b") as f:
 
                 def sink(data: bytes) -> None:
                     nonlocal written
@@ -83,7 +84,10 @@ class ExternalExports:
                     f.write(data)
                     self._pace(written, began, cancelled)
 
-                produce(plan, sink, entry, password, progress, cancelled)
+                # A plain export gets the file itself, seekable, so the muxer adds Cues and the real Duration:
+                # a file on a stick is played from the stick, and seeking in it should be instant.
+                output: Sink | SeekableOutput = sink if password else _Accounted(f, sink)
+                produce(plan, output, entry, password, progress, cancelled)
                 f.flush()
                 os.fsync(f.fileno())
                 if cancelled():  # pulled while the last bytes were written: the file is not whole on the stick
@@ -122,6 +126,23 @@ class ExternalExports:
         """Stop a running export; its worker notices within a frame and removes its partial file."""
         self._closing = True
         await self.jobs.stop()
+
+
+class _Accounted:
+    """A seekable view of the partial file whose writes go through the accounting sink (room, pace, detach)."""
+
+    def __init__(self, file: BinaryIO, sink: Callable[[bytes], None]) -> None:
+        self._file, self._sink = file, sink
+
+    def write(self, data: bytes) -> int:
+        self._sink(data)
+        return len(data)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._file.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._file.tell()
 
 
 def _remove(path: Path) -> None:

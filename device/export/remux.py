@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
+from typing import Protocol
 
 import av
 
@@ -69,6 +70,38 @@ class _ChunkWriter:
             self._buffer.clear()
 
 
+class SeekableOutput(Protocol):
+    def write(self, data: bytes, /) -> int: ...
+    def seek(self, offset: int, whence: int = 0, /) -> int: ...
+    def tell(self) -> int: ...
+
+
+class _FileWriter:
+    """A seekable file under the muxer, with the same discard-after-failure behaviour as a stream."""
+
+    def __init__(self, file: SeekableOutput) -> None:
+        self._file: SeekableOutput | None = file
+        self.total = 0
+
+    def write(self, data: bytes) -> int:
+        if self._file is not None:
+            self._file.write(data)
+            self.total = max(self.total, self._file.tell())
+        return len(data)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._file.seek(offset, whence) if self._file is not None else 0
+
+    def tell(self) -> int:
+        return self._file.tell() if self._file is not None else 0
+
+    def discard(self) -> None:
+        self._file = None
+
+    def flush(self) -> None:
+        pass
+
+
 def _duration_tag(duration: timedelta) -> str:
     seconds = max(0.0, duration.total_seconds())
     hours, rest = divmod(seconds, 3600)
@@ -82,14 +115,16 @@ class NothingToExport(Exception):
 
 def remux(
     plan: ExportPlan,
-    sink: Sink,
+    sink: Sink | SeekableOutput,
     progress: Callable[[float], None] | None = None,
     cancelled: Callable[[], bool] = lambda: False,
 ) -> RemuxResult:
-    """Write the export to `sink`. Blocking (file reads, FFmpeg): run in a worker thread. Raises
+    """Write the export to `sink`: a callable taking chunks as they are made (a stream: no seek index), or a
+    seekable file, into which the muxer also writes Cues and the final Duration (a file a player can seek in
+    quickly). Blocking (file reads, FFmpeg): run in a worker thread. Raises
     ExportCancelled when `cancelled()` turns true, NothingToExport when no frame reads, and the sink's own
     exceptions; after an exception the sink has been given a prefix of the file, never a finished one."""
-    writer = _ChunkWriter(sink)
+    writer = _ChunkWriter(sink) if callable(sink) else _FileWriter(sink)
     output = av.open(writer, "w", format=plan.format.muxer, options=dict(plan.format.muxer_options))
     output.metadata["title"] = plan.recording.id
     output.metadata["creation_time"] = format_time(plan.start)

@@ -31,6 +31,7 @@ from tests.support.device_process import CREDENTIALS, SERIAL
 pytestmark = pytest.mark.functional
 
 EXPORT = "/axis-cgi/record/export"
+CUES = bytes.fromhex("1C53BB6B")  # the Matroska seek index
 GOP = timedelta(seconds=10)  # the backfill's key frame interval is at most this
 needs_7zip = pytest.mark.skipif(shutil.which("7zz") is None and shutil.which("7z") is None, reason="7-Zip missing")
 
@@ -375,6 +376,7 @@ def test_an_export_to_the_usb_disk_is_a_job_that_writes_a_playable_file(history,
     start, stop = time_of(long_recording["starttime"]), time_of(long_recording["stoptime"])
     assert abs(float(probed["format"]["duration"]) - (stop - start).total_seconds()) <= GOP.total_seconds()
     assert [p.name for p in usb.rglob("*")] == ["site 4", "door", "video.mkv"]  # no partial file left
+    assert CUES in written.read_bytes()  # a file, unlike a stream, gets a seek index
 
     default = to_usb(history, long_recording).find("ExportToExternalSuccess/ExportToExternal")
     wait_done(history, default.get("JobId"))
