@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import signal
 import subprocess
 from datetime import timedelta
 from pathlib import Path
@@ -14,7 +15,7 @@ import httpx
 import pytest
 from lxml import etree
 
-from app.vapix.errors import ApiError
+from app.vapix.errors import ApiError, ConnectionFailed
 from app.vapix.export import (
     ExportCapabilities,
     ExportJobStatus,
@@ -177,3 +178,26 @@ async def test_an_export_to_the_usb_disk_is_followed_to_its_end_or_its_failure(c
         with pytest.raises(ApiError) as unknown:
             await exports.job_status(9999)
         assert unknown.value.code == 190
+
+
+async def test_a_transfer_cut_short_leaves_no_file(tmp_path_factory, tmp_path: Path):
+    """The camera dies while a 40 MB clip is on its way: the download fails as a lost connection, and the half
+    file is gone."""
+    from bench.export_throughput import build_span, encode_clip
+    from tests.conftest import _start
+
+    data = tmp_path_factory.mktemp("camera-that-dies")
+    span = await asyncio.to_thread(build_span, data, encode_clip(640, 360, 15, 2, 8_000_000), 40 * 1024**2)
+    device = _start(data, [])
+    try:
+        async with transport_for(device, "viewer") as transport:
+
+            def progress(_got: int, _expected: int | None) -> None:
+                if device.process is not None and device.process.poll() is None:
+                    device.process.send_signal(signal.SIGKILL)
+
+            with pytest.raises(ConnectionFailed):
+                await Exports(transport).download(ExportRange(span.recording_id, "SD_DISK"), tmp_path, progress)
+    finally:
+        device.stop()
+    assert await asyncio.to_thread(os.listdir, tmp_path) == []
