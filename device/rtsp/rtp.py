@@ -1,4 +1,5 @@
-"""RTP and RTCP for H.264 over RTSP (interleaved TCP or UDP datagrams): pure functions, no I/O.
+"""RTP and RTCP for H.264 over RTSP (interleaved TCP or UDP datagrams): pure functions, no I/O. JPEG's payload
+format (RFC 2435) is in device/rtsp/jpeg.py.
 
 * RFC 6184 packetization, packetization-mode=1: a NAL unit that fits the MTU travels in a single NAL unit packet,
   a larger one in FU-A fragments. The marker bit is set on the last packet of an access unit.
@@ -9,6 +10,7 @@
 
 from __future__ import annotations
 
+import itertools
 import struct
 from collections.abc import Iterator
 
@@ -21,20 +23,19 @@ _NTP_EPOCH_OFFSET = 2_208_988_800  # seconds from 1900-01-01 to 1970-01-01
 
 
 def split_annex_b(access_unit: bytes) -> list[bytes]:
-    """The NAL units of an Annex B access unit (start codes of 3 or 4 bytes), without their start codes."""
-    nals: list[bytes] = []
-    start = -1
-    i, n = 0, len(access_unit)
-    while i + 2 < n:
-        if access_unit[i] == 0 and access_unit[i + 1] == 0 and access_unit[i + 2] == 1:
-            if start >= 0:
-                nals.append(access_unit[start:i].rstrip(b"\x00"))
-            i += 3
-            start = i
-        else:
-            i += 1
-    if start >= 0:
-        nals.append(access_unit[start:])
+    """The NAL units of an Annex B access unit (start codes of 3 or 4 bytes), without their start codes. Searched
+    with ``bytes.find``: a live 1080p stream passes a few MB a second through here."""
+    starts: list[int] = []
+    found = access_unit.find(b"\x00\x00\x01")
+    while found >= 0:
+        starts.append(found)
+        found = access_unit.find(b"\x00\x00\x01", found + 3)
+    nals = [
+        access_unit[start + 3 : following].rstrip(b"\x00")  # a 4-byte start code's zero, trailing zeros
+        for start, following in itertools.pairwise(starts)
+    ]
+    if starts:
+        nals.append(access_unit[starts[-1] + 3 :])
     return [nal for nal in nals if nal]
 
 

@@ -1,6 +1,29 @@
-"""The RTSP server component: connections, framing, authentication, sessions, and playback of recordings.
+"""The RTSP server component: connections, framing, authentication, sessions, live view and playback of recordings.
 
-``rtsp://host/axis-media/media.amp?recordingid=ID`` plays a recording (WIRE.md §7). DESCRIBE answers an H.264 SDP.
+``rtsp://host/axis-media/media.amp`` serves two things (WIRE.md §7):
+
+* with ``recordingid=ID``: that recording, H.264 or MJPEG. A finished one has a range (``a=range:npt=0.000-D``);
+  one still being recorded has an open range (``npt=0.000-``) and is followed to its end: once play reaches the
+  last frame written, the stream waits for the next ones (the index and the growing block are polled every
+  `FOLLOW_POLL` s, read in a worker thread; device/rtsp/playback.py), goes on into new blocks as they appear, and
+  ends with a BYE once the recording has stopped and everything has been sent. A block is written through a
+  file buffer, and on an encrypted card becomes readable a 64 KiB chunk at a time, so play at the live edge
+  runs that much behind the camera. A recording left open by a crash (no stop time, but not being recorded)
+  ends `ORPHAN_GRACE` s after its last frame. Blocks are read a chunk at a time, so a session holds about
+  `playback.READ_CHUNK` of video whatever the block's size and however slowly its client reads.
+* without it: live view of the camera's source, with the stream parameters of the query (``resolution``, ``fps``,
+  ``videocodec=h264|jpeg``, ``compression``, ``streamprofile``; others are ignored, bad values are 400;
+  device/rtsp/live.py). It goes through the recorder's SourceHub, so a viewer asking for what a recording
+  records shares its encoder, and a source stops when its last viewer (or recording) leaves; at most
+  `live.MAX_STREAMS` different sets of parameters are open to viewers at once (503 beyond). DESCRIBE opens the
+  source (the SDP carries the encoder's parameter sets) and keeps it `live.HOLD` s for the SETUP and PLAY that
+  follow. The SDP has no range; PLAY starts at the source's next key frame (every JPEG is one) and answers
+  ``Range: npt=now-``. RTP time and the RTCP sender reports follow each frame's capture time. A slow viewer
+  costs a bounded amount: its frame queue drops whole GOPs when full (FrameQueue) and the transport holds about
+  a frame (transport.py).
+
+H.264 travels as RFC 6184 (payload type 96), JPEG as RFC 2435 (payload type 26, ``a=x-dimensions``;
+device/rtsp/jpeg.py, which re-encodes the rare JPEG the format cannot carry as it is).
 
 SETUP takes, in the order the client prefers them (device/rtsp/transport.py):
 
@@ -8,24 +31,25 @@ SETUP takes, in the order the client prefers them (device/rtsp/transport.py):
 * ``RTP/AVP;unicast;client_port=A-B`` (or ``RTP/AVP/UDP``): datagrams from a bound even/odd server port pair,
   answered as ``...;client_port=A-B;server_port=C-D;ssrc=...``, to the address of the RTSP connection.
 
-Multicast gets 461. PLAY streams RTP paced in real time, or as fast as the client reads with ``pull=1`` in the URL
-over TCP (over UDP nothing tells the camera how fast the client reads, so ``pull`` is not honoured there: it would
-only lose packets). RTCP: a sender report when play starts, one about every 5 s, and a last one in a compound
-packet with BYE when the range has been played.
+Multicast gets 461. PLAY of a recording streams RTP paced in real time, or as fast as the client reads with
+``pull=1`` in the URL over TCP (over UDP nothing tells the camera how fast the client reads, so ``pull`` is not
+honoured there: it would only lose packets). RTCP: a sender report when play starts, one about every 5 s, and a
+last one in a compound packet with BYE when the range has been played.
 
 * ``Range`` (npt, clock or smpte; device/rtsp/ranges.py) starts at the key frame at or before the asked time and
   ends with the last frame at or before the stop, if one is given; the reply's Range gives what is played, in the
-  unit asked. A stop before the start, or a start past the end of a finished recording, is 457.
+  unit asked. A stop before the start, or a start past the end of a finished recording, is 457. Live view has
+  nothing to seek: its Range is ignored.
 * ``Scale`` plays faster or slower in real time: the pacing is divided by it, RTP timestamps stay media time. It
   must be positive: reverse play and stills are not offered, so zero or a negative value is 456 (the header is
   understood but cannot be acted on for this resource), and a value that is not a number is 400. Values beyond
   1/16 to 16 are clamped, and the reply's ``Scale`` says what is applied (RFC 2326 §12.34). Each PLAY sets it: one
-  without the header plays at 1.
-* PAUSE stops sending at once, after a whole frame (a Range on PAUSE, a later pause point, is not honoured). PLAY
-  without a Range (or with ``npt=now-``) resumes from the frame after the last one sent, with pacing anchored
-  anew, the RTP sequence and timestamps running on, up to the stop of the PLAY it paused; PLAY with a Range seeks,
-  whether paused or playing. Once the range has been played, a PLAY without Range starts from the beginning (RFC
-  2326 §10.5).
+  without the header plays at 1. Live view plays at 1 only (456 for anything else).
+* PAUSE stops sending at once, after a whole frame (a Range on PAUSE, a later pause point, is not honoured); a
+  paused live session lets go of its source. PLAY without a Range (or with ``npt=now-``) resumes a recording
+  from the frame after the last one sent, with pacing anchored anew, the RTP sequence and timestamps running on,
+  up to the stop of the PLAY it paused; PLAY with a Range seeks, whether paused or playing. Once the range has
+  been played, a PLAY without Range starts from the beginning (RFC 2326 §10.5).
 
 Sessions belong to the server, not to a connection. ``Session: ID;timeout=T``: T is ``Network.RTSP.Timeout``
 (60 unless changed; 0 means sessions never expire) unless the server was made with another `session_timeout`.
@@ -36,7 +60,7 @@ interleaved session also ends when its connection closes and is only known on th
 outlives the connection that set it up, so a client can reconnect to PLAY, PAUSE or TEARDOWN it. At most
 64 sessions live at once; SETUP beyond that is 503.
 
-Not here: live streams (no recordingid: 404), MJPEG recordings (415 with a reason), multicast (461).
+Not here: multicast (461), audio, recordings in other codecs than H.264 and MJPEG (415 with a reason).
 """
 
 from __future__ import annotations
@@ -46,25 +70,29 @@ import contextlib
 import logging
 import math
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
+import av
+
 from device.http.access import RTSP_PLAYBACK_ROLE
-from device.rtsp import rtp
+from device.media.synthetic import FrameQueue, SourceOptions
+from device.rtsp import jpeg, rtp
+from device.rtsp.live import LiveSources, LiveView, TooManyStreams, live_view
 from device.rtsp.messages import RtspProtocolError, RtspRequest, RtspResponse, read_request
 from device.rtsp.playback import (
+    CODECS,
     PlaybackError,
     PlaybackFrame,
     Recording,
+    RecordingReader,
     find_recording,
-    from_keyframe,
     parameter_sets,
-    read_block,
-    start_block,
 )
 from device.rtsp.ranges import format_range, parse_range
-from device.rtsp.sdp import h264_sdp
+from device.rtsp.sdp import describe, h264_media, jpeg_media
 from device.rtsp.transport import Interleaved, Sink, UdpPair, choose_transport, same_host
 from device.services import Services
 from device.state import DeviceState
@@ -85,35 +113,57 @@ MIN_SCALE, MAX_SCALE = 1 / 16, 16.0
 UDP_BYE_DELAY = 0.2
 """Seconds between the last RTP datagram and the BYE. RTP and RTCP travel on two sockets and a receiver may read
 RTCP first when both have data (FFmpeg does): a BYE sent at once could end the stream before its last frames."""
+FOLLOW_POLL = 0.25
+"""Seconds between looks for new frames of a recording that is still being recorded, once play has caught up."""
+ORPHAN_GRACE = 5.0
+"""Seconds a recording without a stop time that nothing records any more (a crash left it open) is waited for
+before its play ends: stopping takes a moment between the recorder letting go and the stop time being written."""
+PAYLOAD_TYPES = {"h264": rtp.PAYLOAD_TYPE, "jpeg": jpeg.PAYLOAD_TYPE}
 _EPSILON = 1e-6
+
+Target = Recording | LiveView
+"""What a session plays."""
 
 
 @dataclass(frozen=True)
 class _Plan:
-    """What one PLAY sends: `frames` (the first block's, from where play starts) and then the blocks from
-    `next_block`, up to `stop`, paced at `scale` unless `pull`."""
+    """What one PLAY of a recording sends: `frames` (the first read, from where play starts), then what `reader`
+    reads, up to `stop`, paced at `scale` unless `pull`."""
 
+    reader: RecordingReader
     frames: list[PlaybackFrame]
-    next_block: int
+    ended: bool
+    """The first read was also the last: the recording holds nothing more."""
     first: float
     stop: float | None
     scale: float
     pull: bool
 
 
+@dataclass(frozen=True)
+class _Feed:
+    """A live session's subscription to its source, from PLAY until PAUSE or teardown."""
+
+    options: SourceOptions
+    queue: FrameQueue
+
+
 @dataclass(eq=False)
 class _Session:
-    """One client's play of one recording (RFC 2326 §3). It lives in the server, found by its ID, because a UDP
-    session is not tied to a connection; compared by identity, as two are never the same."""
+    """One client's play of one recording or of live view (RFC 2326 §3). It lives in the server, found by its ID,
+    because a UDP session is not tied to a connection; compared by identity, as two are never the same."""
 
     id: str
-    recording: Recording
+    target: Target
     track_url: str
     sink: Sink
     timeout: int
     """Seconds without a request before the session is torn down; 0: never."""
     owner: _Connection | None
     """The connection an interleaved session lives on; None over UDP."""
+    origin: float
+    """The capture time (Unix seconds) of media time 0: the recording's start, or the live session's SETUP. RTP
+    timestamps count from it, and the sender reports tie them to it."""
     ssrc: int = field(default_factory=lambda: secrets.randbits(32))
     sequence: int = field(default_factory=lambda: secrets.randbits(16))
     rtp_base: int = field(default_factory=lambda: secrets.randbits(32))
@@ -121,12 +171,13 @@ class _Session:
     """RTP packets and payload octets sent since SETUP, for the sender reports (RFC 3550 §6.4.1)."""
     octets: int = 0
     position: float | None = None
-    """The time of the last frame sent; None before play and once the range has been played out. Where a PLAY
-    without Range resumes."""
+    """The media time of the last frame sent; None before play and once the range has been played out. Where a
+    PLAY without Range resumes."""
     unit: str = "npt"
     """The Range unit of the last PLAY that had one, for the replies of those that resume."""
     stop: float | None = None
     task: asyncio.Task[None] | None = None
+    feed: _Feed | None = None
     expiry: asyncio.TimerHandle | None = None
     closed: bool = False
 
@@ -154,8 +205,12 @@ def _query(url: str) -> dict[str, str]:
 
 
 def _recording_id(url: str) -> str | None:
-    value = _query(url).get("recordingid")
-    return value.strip().strip('"') if value and value.strip().strip('"') else None
+    """The recording a URL names; "" when it has ``recordingid`` without one (no such recording), None when it
+    has none (live view)."""
+    query = _query(url)
+    if "recordingid" not in query:
+        return None
+    return query["recordingid"].strip().strip('"')
 
 
 def _session_id(request: RtspRequest) -> str:
@@ -181,6 +236,12 @@ def _scale(value: str | None) -> float | RtspResponse:
     return min(max(scale, MIN_SCALE), MAX_SCALE)
 
 
+def _same_target(a: Target, b: Target) -> bool:
+    if isinstance(a, Recording) and isinstance(b, Recording):
+        return a.meta.id == b.meta.id
+    return a == b  # two live views: the same stream parameters
+
+
 class RtspServer:
     def __init__(
         self,
@@ -191,9 +252,10 @@ class RtspServer:
         session_timeout: int | None = None,
     ) -> None:
         """`session_timeout`: seconds a session lives without a request; None follows ``Network.RTSP.Timeout``
-        (60 unless changed), read at each SETUP."""
+        (60 unless changed), read at each SETUP. Without `services` nothing is served (404)."""
         self._state = state
         self._services = services
+        self._live = LiveSources(services.recorder.hub) if services is not None else None
         self._host, self._port = host, port
         self._session_timeout = session_timeout
         self._server: asyncio.Server | None = None
@@ -224,6 +286,8 @@ class RtspServer:
             for task in list(self._connections):
                 task.cancel()
             await asyncio.gather(*self._connections, *streams, return_exceptions=True)
+            if self._live is not None:
+                await self._live.stop()  # every live source let go of before the recorder stops the hub
             await self._server.wait_closed()
             self._server = None
 
@@ -322,8 +386,9 @@ class RtspServer:
         self._end_session(session)
 
     def _end_session(self, session: _Session) -> None:
-        """Tear down: stop streaming, release the transport, forget the ID. Synchronous, so a timer can call it;
-        the streaming task is cancelled at an await, after a whole frame, and sends nothing more."""
+        """Tear down: stop streaming, let go of a live source, release the transport, forget the ID. Synchronous,
+        so a timer can call it; the streaming task is cancelled at an await, after a whole frame, and sends
+        nothing more."""
         if session.closed:
             return
         session.closed = True
@@ -337,15 +402,22 @@ class RtspServer:
             session.task.cancel()
             if session.sink.datagrams:  # over TCP the client sees the connection; over UDP only a BYE says so
                 session.sink.send_rtcp(self._report(session, session.position or 0.0) + rtp.bye(session.ssrc))
+        feed, session.feed = session.feed, None
+        if feed is not None and self._live is not None:
+            self._live.release_soon(feed.options, feed.queue)
         session.sink.close()
 
     async def _halt(self, session: _Session) -> None:
-        """Stop streaming where it is; `session.position` is then the last frame sent."""
+        """Stop streaming where it is; `session.position` is then the last frame sent. A live session lets go of
+        its source (the next PLAY starts at a key frame anyway)."""
         task, session.task = session.task, None
         if task is not None and not task.done():
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        feed, session.feed = session.feed, None
+        if feed is not None and self._live is not None:
+            await self._live.release(feed.options, feed.queue)
 
     def _timeout(self) -> int:
         if self._session_timeout is not None:
@@ -357,39 +429,70 @@ class RtspServer:
 
     # --- methods ------------------------------------------------------------------------------------------
 
-    async def _recording(self, url: str) -> Recording | RtspResponse:
+    async def _target(self, url: str) -> Target | RtspResponse:
+        """The recording a URL names, or the live view it asks for; or the error answer."""
+        if self._services is None:
+            return RtspResponse(404)
         recording_id = _recording_id(url)
-        if recording_id is None or self._services is None:
-            return RtspResponse(404)  # live streams are not served
+        if recording_id is None:
+            try:
+                return live_view(url)
+            except ValueError as exc:
+                return _text(400, f"Invalid stream parameters: {exc}")
+        if not recording_id:
+            return RtspResponse(404)
         recording = await asyncio.to_thread(find_recording, self._services.disks, recording_id)
         if recording is None:
             return RtspResponse(404)
         return recording
 
     @staticmethod
-    def _urls(request: RtspRequest, recording_id: str) -> tuple[str, str, str]:
+    def _urls(request: RtspRequest) -> tuple[str, str, str]:
         """(Content-Base, session control URL, track control URL), on the host the client addressed, keeping the
         request's query (``recordingid``, ``pull`` and any stream parameters) so SETUP and PLAY carry it."""
         parts = urlsplit(request.url)
         netloc = parts.netloc.rsplit("@", 1)[-1]
         scheme = parts.scheme or "rtsp"
-        query = parts.query or f"recordingid={recording_id}"
         base = urlunsplit((scheme, netloc, STREAM_PATH + "/", "", ""))
-        session_url = urlunsplit((scheme, netloc, STREAM_PATH, query, ""))
-        track_url = urlunsplit((scheme, netloc, STREAM_PATH + "/trackID=1", query, ""))
+        session_url = urlunsplit((scheme, netloc, STREAM_PATH, parts.query, ""))
+        track_url = urlunsplit((scheme, netloc, STREAM_PATH + "/trackID=1", parts.query, ""))
         return base, session_url, track_url
 
     async def _describe(self, request: RtspRequest) -> RtspResponse:
-        found = await self._recording(request.url)
-        if isinstance(found, RtspResponse):
-            return found
-        try:
-            sps, pps = await asyncio.to_thread(parameter_sets, found)
-        except PlaybackError as exc:
-            return _text(415, str(exc))
-        base, session_url, track_url = self._urls(request, found.meta.id)
+        target = await self._target(request.url)
+        if isinstance(target, RtspResponse):
+            return target
+        duration: float | None = None
+        if isinstance(target, LiveView):
+            assert self._live is not None
+            try:
+                info = await self._live.describe(target.options)
+            except TooManyStreams as exc:
+                return _text(503, str(exc))
+            except (OSError, ValueError, TimeoutError, av.FFmpegError) as exc:
+                return _text(503, f"The video source cannot be read: {exc}")
+            media = h264_media(info.sps, info.pps) if info.codec == "h264" else jpeg_media(info.width, info.height)
+        else:
+            try:
+                codec = target.codec
+            except PlaybackError as exc:
+                return _text(415, str(exc))
+            duration = target.duration
+            if codec == "jpeg":
+                media = jpeg_media(target.meta.video.width, target.meta.video.height)
+            else:
+                try:
+                    sps, pps = await asyncio.to_thread(parameter_sets, target)
+                except PlaybackError as exc:
+                    if not target.ongoing:
+                        return _text(415, str(exc))
+                    media = h264_media(None, None)  # just started: its first key frame is not written yet
+                else:
+                    media = h264_media(sps, pps)
+        base, session_url, track_url = self._urls(request)
         address = urlsplit(request.url).hostname or "0.0.0.0"
-        sdp = h264_sdp(session_url, track_url, sps, pps, found.duration, secrets.randbits(31), address)
+        live = isinstance(target, LiveView)
+        sdp = describe(session_url, track_url, media, duration, secrets.randbits(31), address, live)
         headers = [("Content-Base", base), ("Content-Type", "application/sdp")]
         return RtspResponse(200, headers, sdp.encode())
 
@@ -404,13 +507,13 @@ class RtspServer:
             return RtspResponse(454)
         if session is not None and session.playing:
             return RtspResponse(455, [("Session", session.id)])
-        found = await self._recording(request.url)
-        if isinstance(found, RtspResponse):
-            return found
-        if found.meta.video.encoding != "video/x-h264":
-            return _text(415, "only H.264 recordings play over RTSP")
-        if session is not None and found.meta.id != session.recording.meta.id:
-            return RtspResponse(459, [("Session", session.id)])  # one recording per session
+        target = await self._target(request.url)
+        if isinstance(target, RtspResponse):
+            return target
+        if isinstance(target, Recording) and target.meta.video.encoding not in CODECS:
+            return _text(415, f"only H.264 and MJPEG recordings play over RTSP, not {target.meta.video.encoding}")
+        if session is not None and not _same_target(session.target, target):
+            return RtspResponse(459, [("Session", session.id)])  # one stream per session
         if session is None and len(self._sessions) >= MAX_SESSIONS:
             return _text(503, "too many RTSP sessions")
         sink: Sink
@@ -432,8 +535,11 @@ class RtspServer:
             session_id = f"{secrets.randbits(32):08X}"
             while session_id in self._sessions:
                 session_id = f"{secrets.randbits(32):08X}"
-            _base, _session_url, track_url = self._urls(request, found.meta.id)
-            session = _Session(session_id, found, track_url, sink, self._timeout(), None)
+            _base, _session_url, track_url = self._urls(request)
+            origin = (
+                target.meta.start.timestamp() if isinstance(target, Recording) else self._state.clock.now().timestamp()
+            )
+            session = _Session(session_id, target, track_url, sink, self._timeout(), None, origin)
             self._sessions[session_id] = session
         else:  # a new transport for the same session (RFC 2326 §10.4)
             session.sink.close()
@@ -457,7 +563,13 @@ class RtspServer:
         if isinstance(scale, RtspResponse):
             scale.headers.insert(0, ("Session", session.id))
             return scale
-        recording = session.recording
+        if isinstance(session.target, LiveView):
+            return await self._play_live(request, connection, session, session.target, scale)
+        assert self._services is not None
+        recording = await asyncio.to_thread(find_recording, self._services.disks, session.target.meta.id)
+        if recording is None:  # removed since SETUP
+            return RtspResponse(404, [("Session", session.id)])
+        session.target = recording  # the blocks, and the stop, as they are now
         header = request.headers.get("Range")
         wanted = parse_range(header, recording.meta.start) if header else None
         seek = wanted is not None and not wanted.now
@@ -481,8 +593,9 @@ class RtspServer:
             if stop is not None and stop < start - _EPSILON:
                 return _text(457, "the stop is before where play would resume", [("Session", session.id)])
         session.stop = stop
-        frames, next_block = await self._frames_from(recording, start, resume)
-        first = frames[0].time if frames else start
+        reader = RecordingReader(recording, start, resume)
+        batch = await asyncio.to_thread(reader.read)
+        first = batch.frames[0].time if batch.frames else start
         end = stop if duration is None else duration if stop is None else min(stop, duration)
         headers = [
             ("Session", session.id),
@@ -494,56 +607,101 @@ class RtspServer:
         pull = (_query(request.url).get("pull") == "1" or _query(session.track_url).get("pull") == "1") and not (
             session.sink.datagrams
         )
-        plan = _Plan(frames, next_block, first, stop, scale, pull)
-        connection.after_reply.append(lambda: self._start(session, plan))
+        plan = _Plan(reader, batch.frames, batch.ended, first, stop, scale, pull)
+        connection.after_reply.append(lambda: self._start(session, self._stream(session, plan)))
         return RtspResponse(200, headers)
 
-    @staticmethod
-    async def _frames_from(recording: Recording, start: float, resume: bool) -> tuple[list[PlaybackFrame], int]:
-        """The frames play begins with and the index of the block after theirs. A seek starts at the key frame at
-        or before `start`; a resume with the first frame after `start` (the last one sent: the decoder has the
-        rest). Blocks with nothing to play (cut short, no key frame) are skipped."""
-        index = start_block(recording, start)
-        frames: list[PlaybackFrame] = []
-        while index < len(recording.blocks) and not frames:
-            read = await asyncio.to_thread(read_block, recording, recording.blocks[index])
-            frames = [f for f in read if f.time > start] if resume else from_keyframe(read, start)
-            index += 1
-        return frames, index
+    async def _play_live(
+        self, request: RtspRequest, connection: _Connection, session: _Session, live: LiveView, scale: float
+    ) -> RtspResponse:
+        """Subscribe to the source and stream from its next key frame; a Range is ignored (nothing to seek)."""
+        if abs(scale - 1.0) > _EPSILON:
+            return _text(456, "live video plays at Scale 1", [("Session", session.id)])
+        await self._halt(session)
+        assert self._live is not None
+        try:
+            queue = await self._live.subscribe(live.options)
+        except TooManyStreams as exc:
+            return _text(503, str(exc), [("Session", session.id)])
+        except (OSError, ValueError, av.FFmpegError) as exc:
+            return _text(503, f"The video source cannot be read: {exc}", [("Session", session.id)])
+        feed = _Feed(live.options, queue)
+        session.feed = feed
+        now = self._state.clock.now().timestamp() - session.origin
+        headers = [
+            ("Session", session.id),
+            ("Range", "npt=now-"),
+            ("RTP-Info", f"url={session.track_url};seq={session.sequence};rtptime={session.rtp_time(now)}"),
+        ]
+        if request.headers.get("Scale") is not None:
+            headers.append(("Scale", "1"))
+
+        def start() -> None:
+            if session.feed is feed:  # not released by a later PLAY or PAUSE, from another connection
+                self._start(session, self._stream_live(session, feed.queue))
+
+        connection.after_reply.append(start)
+        return RtspResponse(200, headers)
 
     # --- streaming ----------------------------------------------------------------------------------------
 
-    def _start(self, session: _Session, plan: _Plan) -> None:
+    def _start(self, session: _Session, stream: Coroutine[Any, Any, None]) -> None:
         if session.closed:
+            stream.close()
             return  # torn down (from another connection, or timed out) between the reply and now
         if session.task is not None:
             session.task.cancel()  # two PLAYs raced from two connections: the later one wins
-        session.task = asyncio.create_task(self._stream(session, plan))
+        session.task = asyncio.create_task(stream)
 
-    def _send_frame(self, session: _Session, frame: PlaybackFrame) -> None:
-        """One access unit as RTP, and the bookkeeping with it: nothing between them yields, so a PAUSE or
-        TEARDOWN always finds the session at a frame boundary."""
-        timestamp = session.rtp_time(frame.time)
+    async def _payloads(self, codec: str, data: bytes) -> list[tuple[bytes, bool]] | None:
+        """The RTP payloads of one frame; None (with a warning) for a JPEG that cannot be sent at all."""
+        if codec == "h264":
+            return rtp.access_unit_payloads(rtp.split_annex_b(data))
+        try:
+            try:
+                return jpeg.payloads(jpeg.parse(data))
+            except jpeg.Unsupported:  # rare and costly: not on the event loop
+                return jpeg.payloads(await asyncio.to_thread(jpeg.carried, data))
+        except jpeg.JpegError as exc:
+            log.warning("RTSP: a JPEG frame is skipped: %s", exc)
+            return None
+
+    def _send(self, session: _Session, media_time: float, payloads: list[tuple[bytes, bool]], codec: str) -> None:
+        """One frame as RTP, and the bookkeeping with it: nothing between them yields, so a PAUSE or TEARDOWN
+        always finds the session at a frame boundary."""
+        timestamp = session.rtp_time(media_time)
+        payload_type = PAYLOAD_TYPES[codec]
         packets = []
-        for payload, marker in rtp.access_unit_payloads(rtp.split_annex_b(frame.data)):
-            packets.append(rtp.rtp_packet(payload, session.sequence, timestamp, session.ssrc, marker))
+        for payload, marker in payloads:
+            packets.append(rtp.rtp_packet(payload, session.sequence, timestamp, session.ssrc, marker, payload_type))
             session.sequence = (session.sequence + 1) & 0xFFFF
             session.packets += 1
             session.octets += len(payload)
         session.sink.send_rtp(packets)
-        session.position = frame.time
+        session.position = media_time
+
+    def _orphaned(self, recording_id: str) -> bool:
+        """True when nothing records `recording_id`, though it has no stop time (yet)."""
+        return self._services is not None and recording_id not in self._services.recorder.active
 
     async def _stream(self, session: _Session, plan: _Plan) -> None:
-        """RTP from `plan`, paced by `plan.scale` from the moment it starts, RTCP around and within it."""
-        recording, sink = session.recording, session.sink
+        """RTP from `plan`, paced by `plan.scale` from the moment it starts, RTCP around and within it; a
+        recording still being recorded is followed until it stops."""
+        recording, sink = plan.reader.recording, session.sink
         loop = asyncio.get_running_loop()
         last = plan.first
         try:
+            codec = recording.codec
             sink.send_rtcp(self._report(session, plan.first))
             began = loop.time()
             next_report = began + REPORT_INTERVAL
-            frames, next_block, done = plan.frames, plan.next_block, False
-            while not done:
+
+            def media_now() -> float:
+                return last if plan.pull else plan.first + (loop.time() - began) * plan.scale
+
+            frames, ended, done = plan.frames, plan.ended, False
+            orphan_since: float | None = None
+            while True:
                 for frame in frames:
                     if plan.stop is not None and frame.time > plan.stop + _EPSILON:
                         done = True
@@ -552,19 +710,34 @@ class RtspServer:
                         delay = began + (frame.time - plan.first) / plan.scale - loop.time()
                         if delay > 0:
                             await asyncio.sleep(delay)
-                    now = loop.time()
-                    if now >= next_report:
-                        media = last if plan.pull else plan.first + (now - began) * plan.scale
-                        sink.send_rtcp(self._report(session, media))
-                        next_report = now + REPORT_INTERVAL
-                    self._send_frame(session, frame)
+                    payloads = await self._payloads(codec, frame.data)
+                    if loop.time() >= next_report:
+                        sink.send_rtcp(self._report(session, media_now()))
+                        next_report = loop.time() + REPORT_INTERVAL
+                    if payloads is not None:
+                        self._send(session, frame.time, payloads, codec)
                     last = frame.time
                     await sink.flush()
-                if done or next_block >= len(recording.blocks):
+                if done or ended:
                     break
-                read = await asyncio.to_thread(read_block, recording, recording.blocks[next_block])
-                frames = [f for f in read if f.time > last]
-                next_block += 1
+                batch = await asyncio.to_thread(plan.reader.read)
+                frames, ended = batch.frames, batch.ended
+                if frames or ended:
+                    orphan_since = None
+                    continue
+                # Caught up with a recording that goes on: wait for what it records next.
+                now = loop.time()
+                if now >= next_report:
+                    sink.send_rtcp(self._report(session, media_now()))
+                    next_report = now + REPORT_INTERVAL
+                if self._orphaned(recording.meta.id):
+                    orphan_since = now if orphan_since is None else orphan_since
+                    if now - orphan_since >= ORPHAN_GRACE:
+                        log.info("RTSP: recording %s is open but nothing records it: play ends", recording.meta.id)
+                        break
+                else:
+                    orphan_since = None
+                await asyncio.sleep(FOLLOW_POLL)
             if sink.datagrams:
                 await asyncio.sleep(UDP_BYE_DELAY)
             sink.send_rtcp(self._report(session, last) + rtp.bye(session.ssrc))
@@ -574,17 +747,47 @@ class RtspServer:
             log.info("RTSP playback ended: %s", exc)
         except Exception:
             log.exception("RTSP playback of %s failed", recording.meta.id)
-            session.task = None  # ending here: the teardown must not cancel this very task
-            if isinstance(sink, Interleaved):
-                sink.writer.close()  # the client sees the connection close rather than waiting for frames
-            else:
-                sink.send_rtcp(rtp.bye(session.ssrc))
-            self._end_session(session)
+            self._failed(session)
+
+    async def _stream_live(self, session: _Session, queue: FrameQueue) -> None:
+        """The source's frames as they come, from the next key frame on, timed by their capture; a sender report
+        with the first and about every 5 s. The queue drops whole GOPs while the client is too slow to take
+        them (the sink's flush waits for it), so a slow client loses video, never the camera its memory."""
+        sink = session.sink
+        loop = asyncio.get_running_loop()
+        next_report = loop.time()
+        try:
+            while True:
+                frame = await queue.get()
+                media = frame.capture_time.timestamp() - session.origin
+                payloads = await self._payloads(frame.codec, frame.data)
+                if payloads is None:
+                    continue
+                if loop.time() >= next_report:
+                    sink.send_rtcp(self._report(session, media))
+                    next_report = loop.time() + REPORT_INTERVAL
+                self._send(session, media, payloads, frame.codec)
+                await sink.flush()
+        except ConnectionError as exc:
+            log.info("RTSP live view ended: %s", exc)
+        except Exception:
+            log.exception("RTSP live view failed")
+            self._failed(session)
+
+    def _failed(self, session: _Session) -> None:
+        """End a session whose stream broke: the client is told rather than left waiting for frames."""
+        session.task = None  # ending here: the teardown must not cancel this very task
+        sink = session.sink
+        if isinstance(sink, Interleaved):
+            sink.writer.close()  # the client sees the connection close
+        else:
+            sink.send_rtcp(rtp.bye(session.ssrc))
+        self._end_session(session)
 
     def _report(self, session: _Session, media_time: float) -> bytes:
         """A sender report tying RTP time to the frame's capture time (not the time of sending), so a client can
-        show the true wall-clock time of every recorded frame."""
-        captured = session.recording.meta.start.timestamp() + media_time
+        show the true wall-clock time of every frame."""
+        captured = session.origin + media_time
         return rtp.sender_report(session.ssrc, captured, session.rtp_time(media_time), session.packets, session.octets)
 
     def _authenticate(self, request: RtspRequest) -> RtspResponse | None:

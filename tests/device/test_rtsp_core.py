@@ -1,4 +1,4 @@
-"""An RTSP player talks to the camera: options, the Digest challenge, and honest answers while no stream exists."""
+"""An RTSP player talks to the camera: options, the Digest challenge, and honest answers to whoever signs in."""
 
 from __future__ import annotations
 
@@ -160,17 +160,24 @@ async def test_describe_without_credentials_is_challenged_with_md5_digest_in_the
     assert re.fullmatch(r"[A-Za-z0-9+/]{11}=[0-9a-f]{40}", nonce)
 
 
+def is_live_sdp(reply: Reply) -> bool:
+    """The answer is the live view's SDP: a video track and no range (there is nothing to seek)."""
+    body = reply.body.decode()
+    return reply.header("Content-Type") == "application/sdp" and "m=video 0 RTP/AVP" in body and "a=range" not in body
+
+
 @pytest.mark.parametrize("qop", [False, True], ids=["rfc2069", "qop-auth"])
-async def test_a_viewer_answering_the_challenge_gets_404_as_no_stream_exists_yet(shared_device, qop):
+async def test_a_viewer_answering_the_challenge_is_described_the_live_stream(shared_device, qop):
     first, second = await signed_describe(shared_device, *VIEWER, qop=qop)
     assert first.status == 401
-    assert second.status == 404
+    assert second.status == 200
     assert second.header("CSeq") == "2"
+    assert is_live_sdp(second), second.body
 
 
 async def test_an_admin_is_a_viewer_too(shared_device):
     _, second = await signed_describe(shared_device, *ADMIN)
-    assert second.status == 404
+    assert second.status == 200
 
 
 async def test_a_wrong_password_is_challenged_again(shared_device):
@@ -251,13 +258,14 @@ async def test_with_anonymous_viewers_describe_needs_no_credentials(device):
         )
     assert set_prot.text == "OK\n"
     reply = await one_request(device, "DESCRIBE", headers={"Accept": "application/sdp"})
-    assert reply.status == 404
+    assert reply.status == 200
+    assert is_live_sdp(reply), reply.body
 
 
 @pytest.mark.skipif(shutil.which("ffprobe") is None, reason="ffprobe (FFmpeg) is not installed")
-def test_ffprobe_signs_in_and_is_told_the_stream_does_not_exist(shared_device):
+def test_ffprobe_signs_in_and_is_told_an_unknown_recording_does_not_exist(shared_device):
     user, password = VIEWER
-    url = f"rtsp://{user}:{password}@{shared_device.host}:{shared_device.rtsp_port}{STREAM}"
+    url = f"rtsp://{user}:{password}@{shared_device.host}:{shared_device.rtsp_port}{STREAM}?recordingid=nothing"
     done = subprocess.run(["ffprobe", "-v", "error", url], capture_output=True, text=True, timeout=30)
     assert done.returncode != 0
     assert "404" in done.stderr, done.stderr
