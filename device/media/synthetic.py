@@ -404,6 +404,9 @@ class SyntheticSource(FanOut):
             # Pinning the quantiser range fixes the quality; the qscale flag alone does nothing here, because
             # libavcodec then reads the quantiser from each frame's `quality`, which PyAV does not expose.
             ctx.qmin = ctx.qmax = qscale_for(self.compression)
+            # The standard Huffman tables: RTP/JPEG (RFC 2435) has no room for others, and FFmpeg optimises them
+            # whenever it encodes on a single thread (one-core machines), which receivers would decode as garbage.
+            ctx.options = {"huffman": "default"}
         ctx.width, ctx.height, ctx.pix_fmt = self.width, self.height, self.pix_fmt
         ctx.time_base = self.time_base
         ctx.framerate = self.fps
