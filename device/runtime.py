@@ -22,6 +22,7 @@ from device.http import (
     disk_properties,
     disks,
     export,
+    networkshare,
     params,
     play,
     record,
@@ -40,6 +41,8 @@ from device.recorder.service import RecordingService
 from device.recorder.sources import SourceHub
 from device.rtsp.server import RtspServer
 from device.services import Services
+from device.shares.registry import ShareRegistry
+from device.shares.service import ShareService
 from device.state import DeviceState
 from device.storage.manager import GIB, DiskManager
 from device.users import UserSpec, UserStore
@@ -58,6 +61,7 @@ HTTP_MODULES: tuple[HttpModule, ...] = (
     record.MODULE,
     export.MODULE,
     play.MODULE,
+    networkshare.MODULE,
 )
 
 
@@ -106,7 +110,8 @@ class Device:
             ProfileStore(data / "profiles.json", maximum),
         )
         usb = UsbDisk(config.usb_dir or data / "usb", data / "usb.json", config.usb_capacity)
-        self.services = Services(bus, JobRegistry(), disks, recorder, ExternalExports(usb))
+        shares = ShareService(ShareRegistry(data / "shares.json", store), store)
+        self.services = Services(bus, JobRegistry(), disks, recorder, ExternalExports(usb), shares)
         self.http = HttpServer(
             self.state, self.services, HTTP_MODULES, config.host, config.http_port, config.ssl_context
         )
@@ -127,6 +132,7 @@ class Device:
         await self.http.stop()
         await self.rtsp.stop()
         await self.services.exports.stop()
+        await self.services.shares.stop()
         await self.services.recorder.stop()  # recordings close cleanly before the disks go
         await self.services.jobs.stop()
         await self.services.disks.stop()

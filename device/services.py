@@ -8,6 +8,7 @@ from device.events.bus import EventBus
 from device.export.external import ExternalExports
 from device.jobs import JobRegistry
 from device.recorder.service import RecordingService
+from device.shares.service import ShareService
 from device.storage.manager import DiskManager
 
 
@@ -18,3 +19,4 @@ class Services:
     disks: DiskManager
     recorder: RecordingService
     exports: ExternalExports
+    shares: ShareService

@@ -58,6 +58,12 @@ class ParamStore:
                 value = definition.default  # a hand-edited file must not stop the camera from starting
         self._values[definition.name] = value
 
+    def undefine_group(self, group: str) -> None:
+        """Drop every parameter under `group` (a removed network share's ``NetworkShare.N#``)."""
+        prefix = strip_root(group).rstrip(".") + "."
+        for name in [n for n in self._defs if n.startswith(prefix)]:
+            del self._defs[name], self._values[name], self._by_lower[name.lower()]
+
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
 
