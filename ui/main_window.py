@@ -40,9 +40,10 @@ class MainWindow(QMainWindow):
     def _build(self) -> None:
         toolbar = QToolBar("Cameras", self)
         toolbar.setMovable(False)
-        self.add_action = QAction("Add camera…", self, shortcut=QKeySequence.StandardKey.New)
+        self.add_action = QAction("Add camera…", self, shortcut=QKeySequence(QKeySequence.StandardKey.New))
         self.remove_action = QAction("Remove", self, enabled=False)
-        self.refresh_action = QAction("Refresh", self, shortcut=QKeySequence.StandardKey.Refresh, enabled=False)
+        refresh = QKeySequence(QKeySequence.StandardKey.Refresh)
+        self.refresh_action = QAction("Refresh", self, shortcut=refresh, enabled=False)
         for action in (self.add_action, self.remove_action, self.refresh_action):
             toolbar.addAction(action)
         self.addToolBar(toolbar)

@@ -78,16 +78,16 @@ def test_adding_a_camera_checks_it_first_and_says_what_is_wrong(make_window, qlo
 
     async def check_and_wait() -> None:
         qtbot.mouseClick(dialog.check_button, Qt.MouseButton.LeftButton)
-        await until(lambda: dialog.check_button.isEnabled() and dialog.result.text() not in ("", "Checking…"))
+        await until(lambda: dialog.check_button.isEnabled() and dialog.check_result.text() not in ("", "Checking…"))
 
     qloop.run_until_complete(check_and_wait())
-    assert "wrong user name or password" in dialog.result.text()
+    assert "wrong user name or password" in dialog.check_result.text()
     assert not dialog.add_button.isEnabled()
 
     dialog.password.clear()
     qtbot.keyClicks(dialog.password, "operator-pass")
     qloop.run_until_complete(check_and_wait())
-    assert SERIAL in dialog.result.text()
+    assert SERIAL in dialog.check_result.text()
     assert dialog.add_button.isEnabled()
 
     async def add_and_wait() -> None:
@@ -112,14 +112,14 @@ def test_changing_a_detail_after_a_check_asks_for_a_new_check(make_window, qloop
     qloop.run_until_complete(until(lambda: dialog.add_button.isEnabled()))
     qtbot.keyClicks(dialog.host, "x")
     assert not dialog.add_button.isEnabled()
-    assert "check the connection again" in dialog.result.text()
+    assert "check the connection again" in dialog.check_result.text()
 
 
 def test_an_empty_host_gets_a_readable_message_not_a_request(make_window, qtbot):
     window = make_window()
     window.add_action.trigger()
     qtbot.mouseClick(window.add_dialog.check_button, Qt.MouseButton.LeftButton)
-    assert window.add_dialog.result.text() == "Enter the camera's host name or IP address."
+    assert window.add_dialog.check_result.text() == "Enter the camera's host name or IP address."
 
 
 def test_without_a_keyring_the_window_says_passwords_are_not_remembered(make_window):

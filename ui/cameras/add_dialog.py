@@ -71,9 +71,9 @@ class AddCameraDialog(QDialog):
         form.addRow("Fingerprint:", _row(self.fingerprint, self.fetch))
         form.addRow("User:", self.user)
         form.addRow("Password:", self.password)
-        self.result = QLabel("")
-        self.result.setWordWrap(True)
-        self.result.setObjectName("checkResult")
+        self.check_result = QLabel("")
+        self.check_result.setWordWrap(True)
+        self.check_result.setObjectName("checkResult")
         self.check_button = QPushButton("Check connection")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.add_button = buttons.addButton("Add camera", QDialogButtonBox.ButtonRole.AcceptRole)
@@ -91,7 +91,7 @@ class AddCameraDialog(QDialog):
         self.port.valueChanged.connect(self.on_input_changed)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(self.result)
+        layout.addWidget(self.check_result)
         layout.addWidget(buttons)
         self.on_protocol_changed()
 
@@ -99,19 +99,23 @@ class AddCameraDialog(QDialog):
         """The camera as entered, or None (with the reason shown) when something is missing."""
         host = self.host.text().strip()
         if not host:
-            return self._refuse("Enter the camera's host name or IP address.")
+            self._refused("Enter the camera's host name or IP address.")
+            return None
         if not self.user.text().strip():
-            return self._refuse("Enter a user name.")
+            self._refused("Enter a user name.")
+            return None
         https = self.protocol.currentText() == "HTTPS"
         mode: TrustMode = self.trust.currentData()
         trust = TlsTrust()
         if https and mode is TrustMode.CA_FILE:
             if not self.ca_file.text().strip():
-                return self._refuse("Choose the CA certificate file that signed the camera's certificate.")
+                self._refused("Choose the CA certificate file that signed the camera's certificate.")
+                return None
             trust = TlsTrust(mode, ca_file=self.ca_file.text().strip())
         elif https and mode is TrustMode.PINNED:
             if not self._pinned_pem:
-                return self._refuse("Fetch the camera's certificate and compare its fingerprint first.")
+                self._refused("Fetch the camera's certificate and compare its fingerprint first.")
+                return None
             trust = TlsTrust(mode, pinned_pem=self._pinned_pem, fingerprint=self.fingerprint.toolTip())
         name = self.name.text().strip() or host
         return CameraConfig(name, host, self.port.value(), self.user.text().strip(), https, trust, self._camera_id)
@@ -195,15 +199,15 @@ class AddCameraDialog(QDialog):
         )
         self.on_input_changed()
 
-    def _refuse(self, message: str) -> None:
+    def _refused(self, message: str) -> None:
+        """Show why the entry is not a camera yet."""
         self._show(message, "error")
-        return
 
     def _show(self, message: str, kind: str) -> None:
-        self.result.setText(message)
-        self.result.setProperty("kind", kind)
-        self.result.style().unpolish(self.result)
-        self.result.style().polish(self.result)
+        self.check_result.setText(message)
+        self.check_result.setProperty("kind", kind)
+        self.check_result.style().unpolish(self.check_result)
+        self.check_result.style().polish(self.check_result)
 
 
 def _row(*widgets: QWidget) -> QWidget:

@@ -56,6 +56,6 @@ class CameraDetails(QWidget):
         if summary is None:
             self.storage_form.addRow(QLabel("Not known until the camera answers."))
             return
-        for label, value in summary.capabilities.describe():
+        for name, value in summary.capabilities.describe():
             shown = value if isinstance(value, int) and not isinstance(value, bool) else ("Yes" if value else "No")
-            self.storage_form.addRow(f"{label}:", QLabel(str(shown)))
+            self.storage_form.addRow(f"{name}:", QLabel(str(shown)))
