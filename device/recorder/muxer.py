@@ -22,6 +22,8 @@ Metadata, as far as PyAV allows: ``encoding_tool`` becomes Matroska ``WritingApp
 
 :func:`scan` walks a block's EBML structure (no FFmpeg): where its last complete cluster ends, and each frame's
 cluster offset, timestamp and key-frame flag. Recovery truncates with it and rebuilds the key-frame index from it.
+:func:`video_track` and :func:`frames_in` walk the same structure for RTSP playback: the track's codec and
+CodecPrivate from the header, and each frame's payload from the clusters, without an FFmpeg demuxer per read.
 """
 
 from __future__ import annotations
@@ -332,3 +334,182 @@ def _scan_cluster(data: bytes, offset: int, body: int, end: int, scale_ns: int, 
                 millis = (base + header[0]) * scale_ns // 1_000_000
                 key = not any(i == REFERENCE_BLOCK for i, _b, _s in parts)
                 result.frames.append(ScannedFrame(offset, millis, key))
+
+
+# --- Reading back: frames and their payloads (RTSP playback) -------------------------------------------------
+
+TRACK_NUMBER = 0xD7
+TRACK_TYPE = 0x83
+CODEC_ID = 0x86
+CODEC_PRIVATE = 0x63A2
+CONTENT_ENCODINGS = 0x6D80
+VIDEO_TRACK = 1
+_LACING = 0x06
+
+
+@dataclass(frozen=True, slots=True)
+class VideoTrack:
+    """What a block's header says about its (first) video track: enough to take its frames out of clusters."""
+
+    header_size: int
+    """Where the first cluster starts: ``data[:header_size]`` is the header."""
+    number: int
+    codec_id: str
+    """Matroska's codec ID: ``V_MPEG4/ISO/AVC`` (H.264, length-prefixed NAL units), ``V_MJPEG``, ..."""
+    codec_private: bytes
+    """CodecPrivate (H.264: the ``avcC`` record with the NAL length size, SPS and PPS); empty if none."""
+    scale_ns: int
+    """TimestampScale: nanoseconds per timestamp tick."""
+    encoded: bool
+    """The track has ContentEncodings (header stripping, compression): its block bodies are not the frames."""
+
+
+@dataclass(frozen=True, slots=True)
+class BlockFrame:
+    timestamp_ns: int
+    """Since the block start: (cluster timestamp + block timestamp) x TimestampScale."""
+    keyframe: bool
+    payload: bytes
+    """The frame as stored: H.264 length-prefixed NAL units, or one JPEG image."""
+
+
+@dataclass
+class Frames:
+    """What :func:`frames_in` found in a run of clusters."""
+
+    frames: list[BlockFrame]
+    end: int
+    """Just past the last whole top-level element walked: the next read starts here."""
+
+
+def video_track(data: bytes) -> VideoTrack | None:
+    """The header of a Matroska file starting at ``data[0]``: its first video track and where its clusters start
+    (as :func:`scan` finds it, without walking the clusters). None when the header is not all in `data` or has no
+    video track."""
+    head = _element(data, 0)
+    if head is None or head[0] != EBML_HEADER or head[2] < 0:
+        return None
+    segment = _element(data, head[1] + head[2])
+    if segment is None or segment[0] != SEGMENT:
+        return None
+    seg_end = len(data) if segment[2] < 0 else min(len(data), segment[1] + segment[2])
+    scale_ns = 1_000_000
+    track: tuple[int, str, bytes, bool] | None = None
+    seen_tracks = False
+    header_size: int | None = None
+    pos = segment[1]
+    while pos < seg_end:
+        element = _element(data, pos)
+        if element is None or element[2] < 0 or element[1] + element[2] > seg_end:
+            break
+        ident, body, size = element
+        if ident == CLUSTER:
+            header_size = pos
+            break
+        if ident == INFO:
+            for child, cbody, csize in _children(data, body, body + size):
+                if child == TIMESTAMP_SCALE:
+                    scale_ns = _uint(data, cbody, csize) or scale_ns
+        elif ident == TRACKS:
+            seen_tracks = True
+            for entry, ebody, esize in _children(data, body, body + size):
+                if entry == TRACK_ENTRY and track is None:
+                    track = _video_entry(data, ebody, ebody + esize)
+        pos = body + size
+    if header_size is None and seen_tracks:
+        header_size = pos  # a header with no cluster after it yet
+    if header_size is None or not seen_tracks or track is None:
+        return None
+    number, codec_id, private, encoded = track
+    return VideoTrack(header_size, number, codec_id, private, scale_ns, encoded)
+
+
+def _video_entry(data: bytes, start: int, end: int) -> tuple[int, str, bytes, bool] | None:
+    number, kind, codec_id, private, encoded = 0, 0, "", b"", False
+    for child, cbody, csize in _children(data, start, end):
+        if child == TRACK_NUMBER:
+            number = _uint(data, cbody, csize)
+        elif child == TRACK_TYPE:
+            kind = _uint(data, cbody, csize)
+        elif child == CODEC_ID:
+            codec_id = data[cbody : cbody + csize].rstrip(b"\x00").decode("ascii", "replace")
+        elif child == CODEC_PRIVATE:
+            private = bytes(data[cbody : cbody + csize])
+        elif child == CONTENT_ENCODINGS:
+            encoded = True
+    return (number, codec_id, private, encoded) if kind == VIDEO_TRACK and number > 0 else None
+
+
+class _Laced(Exception):
+    """A laced block: several frames in one, which the walk leaves to a demuxer."""
+
+
+def frames_in(data: bytes, track: VideoTrack, start: int = 0, partial: bool = False) -> Frames | None:
+    """The frames of `track` in the clusters of ``data[start:]`` (a block read from a cluster boundary on), with
+    their payloads. A cluster cut short ends the walk, its frames left for the next read (the returned `end` is
+    where it starts), unless `partial`: then its whole blocks are taken too (the end of a block cut short for
+    good: a crash, an unfinished write), as a demuxer would. Elements other than clusters (Cues, Tags, Void) are
+    stepped over.
+
+    None when the walk meets what it does not take apart, for the caller to demux another way: a cluster of
+    unknown size (live streams of other muxers), laced blocks, a track with ContentEncodings. The recorder's muxer
+    writes none of those, and neither does FFmpeg's for video."""
+    if track.encoded:
+        return None
+    frames: list[BlockFrame] = []
+    pos, end_of_data = start, len(data)
+    try:
+        while pos < end_of_data:
+            element = _element(data, pos)
+            if element is None:
+                break
+            ident, body, size = element
+            if size < 0:
+                return None
+            end = body + size
+            if end > end_of_data:
+                if partial and ident == CLUSTER:
+                    _cluster_frames(data, body, end_of_data, track, frames)
+                break
+            if ident == CLUSTER:
+                _cluster_frames(data, body, end, track, frames)
+            pos = end
+    except _Laced:
+        return None
+    return Frames(frames, pos)
+
+
+def _cluster_frames(data: bytes, body: int, end: int, track: VideoTrack, out: list[BlockFrame]) -> None:
+    """Append the cluster's frames of `track` to `out` (whole blocks only, when `end` cuts the cluster short)."""
+    base = 0
+    for child, cbody, csize in _children(data, body, end):
+        frame: BlockFrame | None = None
+        if child == CLUSTER_TIMESTAMP:
+            base = _uint(data, cbody, csize)
+        elif child == SIMPLE_BLOCK:
+            frame = _block_frame(data, cbody, csize, base, track, None)
+        elif child == BLOCK_GROUP:
+            parts = _children(data, cbody, cbody + csize)
+            block = next(((b, s) for i, b, s in parts if i == BLOCK), None)
+            if block is not None:
+                key = not any(i == REFERENCE_BLOCK for i, _b, _s in parts)
+                frame = _block_frame(data, block[0], block[1], base, track, key)
+        if frame is not None:
+            out.append(frame)
+
+
+def _block_frame(
+    data: bytes, start: int, size: int, base: int, track: VideoTrack, keyframe: bool | None
+) -> BlockFrame | None:
+    """The frame of a (Simple)Block; None if of another track or malformed. `keyframe` is None for a SimpleBlock
+    (its flags say), or what its BlockGroup says. Raises _Laced for a laced block."""
+    number = _vint(data, start, keep_marker=False)
+    if number is None or number[1] + 3 > size or number[0] != track.number:
+        return None
+    pos = start + number[1]
+    flags = data[pos + 2]
+    if flags & _LACING:
+        raise _Laced
+    relative = int.from_bytes(data[pos : pos + 2], "big", signed=True)
+    key = bool(flags & 0x80) if keyframe is None else keyframe
+    return BlockFrame((base + relative) * track.scale_ns, key, data[pos + 3 : start + size])

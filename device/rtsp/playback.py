@@ -2,20 +2,25 @@
 while it is still being recorded.
 
 Each block is a Matroska file (device/recorder/muxer.py); its plaintext comes from ``RecordingStore.read``, so
-encrypted cards play too. PyAV demuxes it. H.264 packets come out in the Matroska form (length-prefixed NAL units,
-``avcC`` extradata) and are turned back into Annex B access units, SPS and PPS in band before key frames as the
-camera's encoder made them; an MJPEG packet is one whole JPEG image.
+encrypted cards play too. The recorder's EBML walk takes it apart (``muxer.video_track`` for the header,
+``muxer.frames_in`` for the clusters): no FFmpeg demuxer, which cost ~18 ms to open per read against well under
+1 ms for the walk. H.264 payloads are length-prefixed NAL units (the length size and the SPS and PPS come from the
+``avcC`` CodecPrivate) and come out as lists of NAL units, ready for RTP; a key frame without SPS and PPS in band
+(ordinary Matroska, e.g. device/storage/sample.py's, keeps them in the avcC only) gets the avcC's put before it,
+so a client that joins or seeks can decode from it. An MJPEG payload is one whole JPEG image. What the walk does
+not take apart (laced blocks, ContentEncodings, clusters of unknown size: none of which our recorder or FFmpeg
+writes for video) is demuxed by PyAV as before.
 
 A frame's time is seconds since the recording start: the block's start (its first key frame's capture time) plus
-the packet's Matroska timestamp, minus the recording's start time.
+the block's Matroska timestamp, minus the recording's start time.
 
-:class:`RecordingReader` reads a block a chunk at a time (`READ_CHUNK`), from where the last read ended, with the
-block's header spliced on in front: the muxer writes a cluster per frame, so header + clusters from any cluster on
-is a Matroska file (as device/export/blockio.py uses it). Only the whole clusters of a chunk are demuxed; the rest
-is read again next time. So a session holds about a chunk of video however large the block, a seek starts at the
-key frame's cluster (from the key-frame index) rather than at the block's start, and a recording still being
-recorded (no stop time; its last block has status Recording and grows) is followed: what is written of its
-growing block is read as it comes, and new blocks are found in the index as they appear.
+:class:`RecordingReader` reads a block a chunk at a time (`READ_CHUNK`), from where the last read ended, after
+reading the block's header once: every cluster is a self-contained run of frames, so the walk takes the whole
+clusters of a chunk and leaves the one cut short for the next read. So a session holds about a chunk of video
+however large the block, a seek starts at the key frame's cluster (from the key-frame index) rather than at the
+block's start, and a recording still being recorded (no stop time; its last block has status Recording and grows)
+is followed: what is written of its growing block is read as it comes, and new blocks are found in the index as
+they appear.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ import av
 import av.error
 
 from device.recorder import keyframes
-from device.recorder.muxer import scan
+from device.recorder.muxer import BlockFrame, VideoTrack, frames_in, scan, video_track
 from device.rtsp.rtp import annex_b, split_annex_b
 from device.storage.crypto import DecryptionError
 from device.storage.index import IndexedBlock, RecordingFilter
@@ -43,7 +48,9 @@ from device.storage.store import RecordingStore
 H264, JPEG = "video/x-h264", "image/jpeg"
 CODECS = {H264: "h264", JPEG: "jpeg"}
 """Recording encodings that play over RTSP, and the codec each is sent as."""
-SPS, PPS = 7, 8
+SPS, PPS, AUD = 7, 8, 9
+MATROSKA_CODECS = {"V_MPEG4/ISO/AVC": "h264", "V_MJPEG": "mjpeg"}
+"""Matroska codec IDs the EBML walk plays, and FFmpeg's name for each."""
 HEAD_BYTES = 256 * 1024
 """Read of a block's start: its header and at least its first key frame, for the SDP's parameter sets."""
 HEADER_BYTES = 64 * 1024
@@ -62,9 +69,20 @@ class PlaybackError(Exception):
 class PlaybackFrame:
     time: float
     """Seconds since the recording start."""
-    data: bytes
-    """One H.264 access unit (Annex B) or one JPEG image."""
+    payload: bytes
+    """One JPEG image, or one H.264 access unit in Annex B when `nals` is None."""
     keyframe: bool
+    nals: tuple[bytes, ...] | None = None
+    """The H.264 access unit's NAL units, as RTP sends them: the EBML walk hands them over without the Annex B
+    round trip (join, then split again with a search for start codes)."""
+
+    @property
+    def data(self) -> bytes:
+        """The frame as one buffer: a JPEG image or an Annex B access unit."""
+        return annex_b(list(self.nals)) if self.nals is not None else self.payload
+
+    def h264_nals(self) -> list[bytes]:
+        return list(self.nals) if self.nals is not None else split_annex_b(self.payload)
 
 
 @dataclass
@@ -111,20 +129,119 @@ def find_recording(disks: DiskManager, recording_id: str) -> Recording | None:
     return None
 
 
-def _avcc_to_annex_b(data: bytes, length_size: int) -> bytes:
+@dataclass(frozen=True, slots=True)
+class AvcConfig:
+    """An ``avcC`` record (ISO/IEC 14496-15 §5.2.4.1), the H.264 CodecPrivate of Matroska and extradata of FFmpeg."""
+
+    length_size: int
+    """Bytes of the big-endian length before each NAL unit of a frame (4 as FFmpeg writes it)."""
+    sps: tuple[bytes, ...]
+    pps: tuple[bytes, ...]
+
+
+def parse_avcc(record: bytes) -> AvcConfig | None:
+    """The record's NAL length size and parameter sets; None when it is not an avcC (Annex B extradata, none)."""
+    if len(record) < 7 or record[0] != 1:
+        return None
+    pos = 5
+    sets: list[tuple[bytes, ...]] = []
+    for mask in (0x1F, 0xFF):  # the SPS count shares its byte with reserved bits; the PPS count does not
+        if pos >= len(record):
+            return None
+        count = record[pos] & mask
+        pos += 1
+        found = []
+        for _ in range(count):
+            size = int.from_bytes(record[pos : pos + 2], "big")
+            pos += 2
+            if size == 0 or pos + size > len(record):
+                return None
+            found.append(bytes(record[pos : pos + size]))
+            pos += size
+        sets.append(tuple(found))
+    return AvcConfig((record[4] & 0x03) + 1, sets[0], sets[1])
+
+
+def length_prefixed_nals(data: bytes, length_size: int) -> list[bytes]:
+    """The NAL units of a length-prefixed (avcC-style) H.264 frame; a length running past the end ends it."""
     nals = []
-    offset = 0
-    while offset + length_size <= len(data):
-        size = int.from_bytes(data[offset : offset + length_size], "big")
-        offset += length_size
-        nals.append(data[offset : offset + size])
-        offset += size
-    return annex_b(nals)
+    pos, end = 0, len(data)
+    while pos + length_size <= end:
+        size = int.from_bytes(data[pos : pos + length_size], "big")
+        pos += length_size
+        if size:
+            nals.append(data[pos : pos + size])
+        pos += size
+    return nals
+
+
+def with_parameter_sets(nals: list[bytes], config: AvcConfig | None) -> list[bytes]:
+    """A key frame's NAL units with the avcC's SPS and PPS in front (after an access unit delimiter), unless it
+    carries an SPS itself: a stream whose parameter sets are only in the container's extradata still starts
+    decoding at any key frame sent over RTP."""
+    if config is None or not config.sps or any(n and n[0] & 0x1F == SPS for n in nals):
+        return nals
+    lead = 1 if nals and nals[0] and nals[0][0] & 0x1F == AUD else 0
+    return [*nals[:lead], *config.sps, *config.pps, *nals[lead:]]
+
+
+@dataclass(frozen=True, slots=True)
+class BlockLayout:
+    """A block's header, as playback needs it: the track whose frames are taken out of its clusters."""
+
+    header: bytes
+    track: VideoTrack
+    codec: str
+    """``h264`` or ``mjpeg``."""
+    avcc: AvcConfig | None
+    """H.264 with an avcC CodecPrivate: payloads are length-prefixed; None: they are Annex B (or JPEG)."""
+
+
+def block_layout(head: bytes) -> BlockLayout | None:
+    """The layout of a block from its first bytes; None while (or if) they do not hold the whole header.
+    PlaybackError for a codec that does not play over RTSP."""
+    track = video_track(head)
+    if track is None:
+        return None
+    codec = MATROSKA_CODECS.get(track.codec_id)
+    if codec is None:
+        raise PlaybackError(f"only H.264 and MJPEG recordings play over RTSP, not {track.codec_id}")
+    avcc = parse_avcc(track.codec_private) if codec == "h264" else None
+    return BlockLayout(bytes(head[: track.header_size]), track, codec, avcc)
+
+
+def playback_frames(layout: BlockLayout, found: list[BlockFrame], offset: float) -> list[PlaybackFrame]:
+    """The walk's frames as played: times in recording seconds from `offset` (the block start), H.264 as NAL
+    units with the parameter sets before key frames that lack them."""
+    frames = []
+    for frame in found:
+        time = offset + frame.timestamp_ns / 1e9
+        if layout.codec == "mjpeg":
+            frames.append(PlaybackFrame(time, frame.payload, True))
+            continue
+        avcc = layout.avcc
+        nals = length_prefixed_nals(frame.payload, avcc.length_size) if avcc else split_annex_b(frame.payload)
+        if frame.keyframe:
+            nals = with_parameter_sets(nals, avcc)
+        frames.append(PlaybackFrame(time, b"", frame.keyframe, tuple(nals)))
+    return frames
 
 
 def demux_block(data: bytes, offset: float) -> list[PlaybackFrame]:
-    """Every frame of one block's plaintext, timed from `offset` (the block start in recording seconds). A block
-    cut short (power loss, still being written) yields the frames it holds."""
+    """Every frame of one block's plaintext (or of a block's header followed by whole clusters), timed from
+    `offset` (the block start in recording seconds). A block cut short (power loss, still being written) yields
+    the frames it holds."""
+    layout = block_layout(data)
+    if layout is not None:
+        found = frames_in(data, layout.track, layout.track.header_size, partial=True)
+        if found is not None:
+            return playback_frames(layout, found.frames, offset)
+    return demux_with_pyav(data, offset)
+
+
+def demux_with_pyav(data: bytes, offset: float) -> list[PlaybackFrame]:
+    """:func:`demux_block` by FFmpeg, for what the EBML walk does not take apart. Costly: FFmpeg probes the data
+    on every open (~18 ms for 1 MiB of 720p)."""
     frames: list[PlaybackFrame] = []
     try:
         with av.open(io.BytesIO(data), "r", format="matroska") as container:
@@ -133,15 +250,19 @@ def demux_block(data: bytes, offset: float) -> list[PlaybackFrame]:
             if name not in ("h264", "mjpeg"):
                 raise PlaybackError(f"only H.264 and MJPEG recordings play over RTSP, not {name}")
             extradata = stream.codec_context.extradata or b""
-            avcc = name == "h264" and bool(extradata) and extradata[0] == 1
-            length_size = (extradata[4] & 0x03) + 1 if avcc and len(extradata) > 4 else 4
+            avcc = parse_avcc(extradata) if name == "h264" else None
             for packet in container.demux(stream):
                 if packet.size == 0 or packet.pts is None or packet.time_base is None:
                     continue
                 raw = bytes(packet)
-                unit = _avcc_to_annex_b(raw, length_size) if avcc else raw
-                keyframe = packet.is_keyframe or name == "mjpeg"
-                frames.append(PlaybackFrame(offset + float(packet.pts * packet.time_base), unit, keyframe))
+                time = offset + float(packet.pts * packet.time_base)
+                if name == "mjpeg":
+                    frames.append(PlaybackFrame(time, raw, True))
+                    continue
+                nals = length_prefixed_nals(raw, avcc.length_size) if avcc else split_annex_b(raw)
+                if packet.is_keyframe:
+                    nals = with_parameter_sets(nals, avcc)
+                frames.append(PlaybackFrame(time, b"", packet.is_keyframe, tuple(nals)))
     except av.error.FFmpegError:
         pass  # a truncated tail: keep what was read
     return frames
@@ -161,15 +282,24 @@ def read_block(recording: Recording, block: IndexedBlock, length: int | None = N
 
 
 def parameter_sets(recording: Recording) -> tuple[bytes, bytes]:
-    """SPS and PPS of the recording's first key frame, for the SDP. Read from the start of a block first, which
-    holds it, and the whole block only if not. Blocking: run in a thread."""
+    """SPS and PPS for the SDP: from the avcC CodecPrivate in a block's header (one small read, no frame), or, if
+    the header has none, from the first key frame's in-band ones (the start of the block first, and the whole
+    block only if that holds none). Blocking: run in a thread."""
     if recording.meta.video.encoding != H264:
         raise PlaybackError(f"only H.264 recordings have parameter sets, not {recording.meta.video.encoding}")
+    for block in recording.blocks:
+        try:
+            head = recording.store.read(recording.store.root / Path(block.mkv), 0, HEADER_BYTES, _growing(block))
+        except (OSError, DecryptionError, struct.error):
+            continue
+        layout = block_layout(head)
+        if layout is not None and layout.avcc is not None and layout.avcc.sps and layout.avcc.pps:
+            return layout.avcc.sps[0], layout.avcc.pps[0]
     for block in recording.blocks:
         for length in (HEAD_BYTES, None):
             for frame in read_block(recording, block, length):
                 if frame.keyframe:
-                    nals = split_annex_b(frame.data)
+                    nals = frame.h264_nals()
                     sps = next((n for n in nals if n[0] & 0x1F == SPS), None)
                     pps = next((n for n in nals if n[0] & 0x1F == PPS), None)
                     if sps is not None and pps is not None:
@@ -209,7 +339,8 @@ class _Cursor:
     """Where the reading of one block stands: blocks are read a chunk at a time, behind their header."""
 
     block: IndexedBlock
-    header: bytes | None = None
+    layout: BlockLayout | None = None
+    """The block's header, once read."""
     offset: int = 0
     """Plaintext offset of the next cluster to read."""
 
@@ -324,20 +455,21 @@ class RecordingReader:
             return _Read([], done=not growing, waiting=growing)
 
     def _read_more(self, cursor: _Cursor) -> _Read:
-        """The whole clusters of the next chunk of the block, spliced behind its header and demuxed. A block
-        whose clusters the EBML walk does not follow (not written by this recorder) is read whole once it is
-        complete, as it plays all the same."""
+        """The whole clusters of the next chunk of the block, taken apart by the EBML walk (by PyAV behind the
+        header where the walk cannot). A block whose header does not say how (not written by this recorder, a
+        header beyond `HEADER_BYTES`) is read whole once it is complete, as it plays all the same."""
         store, block = self.recording.store, cursor.block
         growing = _growing(block)
         path = store.root / Path(block.mkv)
-        if cursor.header is None:
-            found = scan(store.read(path, 0, HEADER_BYTES, growing))
-            if found.header_size is None:
+        if cursor.layout is None:
+            layout = block_layout(store.read(path, 0, HEADER_BYTES, growing))
+            if layout is None:
                 if growing:
                     return _Read([], done=False, waiting=True)  # the header is not written yet
                 return _Read(read_block(self.recording, block), done=True)
-            cursor.header = store.read(path, 0, found.header_size, growing)
-            cursor.offset = max(found.header_size, self._seek_offset(block))
+            cursor.layout = layout
+            cursor.offset = max(layout.track.header_size, self._seek_offset(block))
+        layout = cursor.layout
         size = store.plain_size(path, growing)
         if cursor.offset >= size:
             return _Read([], done=not growing, waiting=growing)
@@ -345,17 +477,39 @@ class RecordingReader:
         length = READ_CHUNK
         while True:
             data = store.read(path, cursor.offset, min(size - cursor.offset, length), growing)
-            whole = scan(cursor.header + data).end - len(cursor.header)
-            if whole > 0 or len(data) < length:
+            found = frames_in(data, layout.track)
+            if found is None:
+                return self._read_with_pyav(cursor, data, size, growing)
+            if found.end > 0 or len(data) < length:
                 break
             length *= 4  # a cluster larger than a chunk
-        if whole <= 0:
+        if found.end <= 0:
             if growing:
                 return _Read([], done=False, waiting=True)  # the next cluster is not all written yet
             cursor.offset = size  # the rest, whatever it holds
-            return _Read(demux_block(cursor.header + data, offset), done=True)
+            tail = frames_in(data, layout.track, partial=True)
+            if tail is None:
+                return _Read(demux_with_pyav(layout.header + data, offset), done=True)
+            return _Read(playback_frames(layout, tail.frames, offset), done=True)
+        cursor.offset += found.end
+        frames = playback_frames(layout, found.frames, offset)
+        return _Read(frames, done=not growing and cursor.offset >= size)
+
+    def _read_with_pyav(self, cursor: _Cursor, data: bytes, size: int, growing: bool) -> _Read:
+        """A chunk the EBML walk does not take apart, demuxed by PyAV behind the block's header."""
+        assert cursor.layout is not None
+        header = cursor.layout.header
+        offset = self.recording.block_offset(cursor.block)
+        whole = scan(header + data).end - len(header)
+        if whole <= 0:
+            if growing:
+                return _Read([], done=False, waiting=True)
+            store = self.recording.store
+            rest = store.read(store.root / Path(cursor.block.mkv), cursor.offset, size - cursor.offset, growing)
+            cursor.offset = size  # the rest, whatever it holds (a cluster larger than the chunk, of unknown size)
+            return _Read(demux_with_pyav(header + rest, offset), done=True)
         cursor.offset += whole
-        frames = demux_block(cursor.header + data[:whole], offset)
+        frames = demux_with_pyav(header + data[:whole], offset)
         return _Read(frames, done=not growing and cursor.offset >= size)
 
     def _seek_offset(self, block: IndexedBlock) -> int:

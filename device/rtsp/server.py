@@ -9,8 +9,9 @@
   ends with a BYE once the recording has stopped and everything has been sent. A block is written through a
   file buffer, and on an encrypted card becomes readable a 64 KiB chunk at a time, so play at the live edge
   runs that much behind the camera. A recording left open by a crash (no stop time, but not being recorded)
-  ends `ORPHAN_GRACE` s after its last frame. Blocks are read a chunk at a time, so a session holds about
-  `playback.READ_CHUNK` of video whatever the block's size and however slowly its client reads.
+  ends `ORPHAN_GRACE` s after its last frame. Blocks are read a chunk at a time, the next chunk while the current
+  one is sent, so a session holds about two `playback.READ_CHUNK` of video whatever the block's size and however
+  slowly its client reads.
 * without it: live view of the camera's source, with the stream parameters of the query (``resolution``, ``fps``,
   ``videocodec=h264|jpeg``, ``compression``, ``streamprofile``; others are ignored, bad values are 400;
   device/rtsp/live.py). It goes through the recorder's SourceHub, so a viewer asking for what a recording
@@ -84,6 +85,7 @@ from device.rtsp.live import LiveSources, LiveView, TooManyStreams, live_view
 from device.rtsp.messages import RtspProtocolError, RtspRequest, RtspResponse, read_request
 from device.rtsp.playback import (
     CODECS,
+    Batch,
     PlaybackError,
     PlaybackFrame,
     Recording,
@@ -234,6 +236,12 @@ def _scale(value: str | None) -> float | RtspResponse:
     if scale <= 0:
         return _text(456, "only forward play is offered: Scale must be positive")
     return min(max(scale, MIN_SCALE), MAX_SCALE)
+
+
+def _forget(future: asyncio.Future[Any]) -> None:
+    """Retrieve a read-ahead's outcome nobody waits for any more, so asyncio does not report it as lost."""
+    if not future.cancelled():
+        future.exception()
 
 
 def _same_target(a: Target, b: Target) -> bool:
@@ -653,10 +661,13 @@ class RtspServer:
             session.task.cancel()  # two PLAYs raced from two connections: the later one wins
         session.task = asyncio.create_task(stream)
 
-    async def _payloads(self, codec: str, data: bytes) -> list[tuple[bytes, bool]] | None:
-        """The RTP payloads of one frame; None (with a warning) for a JPEG that cannot be sent at all."""
+    async def _payloads(
+        self, codec: str, data: bytes, nals: list[bytes] | None = None
+    ) -> list[tuple[bytes, bool]] | None:
+        """The RTP payloads of one frame (an H.264 access unit as `nals` when the caller has them, else as Annex B
+        `data`); None (with a warning) for a JPEG that cannot be sent at all."""
         if codec == "h264":
-            return rtp.access_unit_payloads(rtp.split_annex_b(data))
+            return rtp.access_unit_payloads(nals if nals is not None else rtp.split_annex_b(data))
         try:
             try:
                 return jpeg.payloads(jpeg.parse(data))
@@ -686,10 +697,16 @@ class RtspServer:
 
     async def _stream(self, session: _Session, plan: _Plan) -> None:
         """RTP from `plan`, paced by `plan.scale` from the moment it starts, RTCP around and within it; a
-        recording still being recorded is followed until it stops."""
+        recording still being recorded is followed until it stops.
+
+        The next chunk is read ahead: its read starts in a worker thread as soon as the frames of the last one are
+        in hand, so it is ready by the time they have been sent, and sessions that need a read at the same moment
+        (started together) do not stall each other's streams. One read ahead at most: a session holds the frames
+        being sent and those of the next chunk, about 2 x `playback.READ_CHUNK`."""
         recording, sink = plan.reader.recording, session.sink
         loop = asyncio.get_running_loop()
         last = plan.first
+        ahead: asyncio.Future[Batch] | None = None
         try:
             codec = recording.codec
             sink.send_rtcp(self._report(session, plan.first))
@@ -702,6 +719,8 @@ class RtspServer:
             frames, ended, done = plan.frames, plan.ended, False
             orphan_since: float | None = None
             while True:
+                if frames and not ended and (plan.stop is None or frames[-1].time <= plan.stop + _EPSILON):
+                    ahead = asyncio.ensure_future(asyncio.to_thread(plan.reader.read))
                 for frame in frames:
                     if plan.stop is not None and frame.time > plan.stop + _EPSILON:
                         done = True
@@ -710,7 +729,10 @@ class RtspServer:
                         delay = began + (frame.time - plan.first) / plan.scale - loop.time()
                         if delay > 0:
                             await asyncio.sleep(delay)
-                    payloads = await self._payloads(codec, frame.data)
+                    if codec == "h264":
+                        payloads = await self._payloads(codec, b"", frame.h264_nals())
+                    else:
+                        payloads = await self._payloads(codec, frame.payload)
                     if loop.time() >= next_report:
                         sink.send_rtcp(self._report(session, media_now()))
                         next_report = loop.time() + REPORT_INTERVAL
@@ -720,7 +742,8 @@ class RtspServer:
                     await sink.flush()
                 if done or ended:
                     break
-                batch = await asyncio.to_thread(plan.reader.read)
+                next_read, ahead = ahead, None
+                batch = await (next_read if next_read is not None else asyncio.to_thread(plan.reader.read))
                 frames, ended = batch.frames, batch.ended
                 if frames or ended:
                     orphan_since = None
@@ -748,6 +771,10 @@ class RtspServer:
         except Exception:
             log.exception("RTSP playback of %s failed", recording.meta.id)
             self._failed(session)
+        finally:
+            if ahead is not None:  # stopped (PAUSE, TEARDOWN, the range played) with a read under way: let it go
+                ahead.cancel()
+                ahead.add_done_callback(_forget)
 
     async def _stream_live(self, session: _Session, queue: FrameQueue) -> None:
         """The source's frames as they come, from the next key frame on, timed by their capture; a sender report
