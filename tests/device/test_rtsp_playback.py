@@ -310,3 +310,14 @@ def test_a_recording_reads_back_block_by_block_as_annex_b_in_recording_time(tmp_
     assert tail[0].keyframe
     assert tail[0].time <= 2.5
     assert tail[-1].time == read[-1].time
+
+
+@pytest.mark.functional
+@needs_ffmpeg
+def test_stream_parameters_real_clients_add_to_a_recording_url_are_tolerated(recorded):
+    """Clients built for live view send their stream parameters along (WIRE.md §7); a recording plays as recorded."""
+    camera, recording_id = recorded
+    extra = "&videocodec=h264&resolution=1920x1080&timestamp=1700000000&Axis-Orig-Sw=true&fps=abc"
+    done = probe(playback_url(camera, recording_id) + extra, "tcp")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["h264,640,360"]
