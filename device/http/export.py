@@ -18,11 +18,12 @@ from urllib.parse import quote
 from aiohttp import web
 
 from device.export.archive import random_zip_name
-from device.export.formats import FORMATS
+from device.export.formats import FORMATS, MATROSKA
 from device.export.pipe import stream_from_thread
-from device.export.plan import ExportError, ExportPlan, ExportRequest, find_store, plan_export
+from device.export.plan import ExportError, ExportPlan, ExportRequest, find_store, locate_recording, plan_export
 from device.export.produce import produce
 from device.export.usb import USB_DISK
+from device.http.args import cgi_args
 from device.http.keys import services_of, state_of
 from device.http.module import ApiEntry, HttpModule
 from device.http.xml import EXPORT, ApiFailure, Args, versioned, xml_response
@@ -108,8 +109,17 @@ async def exportrecording_cgi(request: web.Request, args: Args) -> web.StreamRes
     else:
         name, content_type = entry, plan.format.content_type
 
+    return await _stream(request, plan, entry, export.password, name, content_type)
+
+
+async def _stream(
+    request: web.Request, plan: ExportPlan, entry: str, password: str | None, name: str, content_type: str
+) -> web.StreamResponse:
+    """Send the export as it is made. Until its first bytes exist a failure is ApiFailure 10 (the caller's error
+    form); after that it cuts the transfer short, so the client cannot take half a file for a whole one."""
+
     def work(send: Callable[[bytes], None]) -> None:
-        produce(plan, send, entry, export.password)
+        produce(plan, send, entry, password)
 
     chunks = stream_from_thread(work)
     try:
@@ -135,6 +145,25 @@ async def exportrecording_cgi(request: web.Request, args: Args) -> web.StreamRes
         await chunks.aclose()
     await response.write_eof()
     return response
+
+
+async def download_cgi(request: web.Request) -> web.StreamResponse:
+    """record/download.cgi, undocumented but used by real clients (WIRE.md §5.5): the whole recording as one
+    Matroska file named ``<recordingid>.mkv``. It has no XML error form, so refusals are HTTP statuses; extra
+    arguments (``timestamp=``) are ignored, as the general rules say."""
+    args = await cgi_args(request)
+    recording_id = args.get("recordingid", "").strip()
+    if not recording_id:
+        return web.Response(status=400, text="recordingid is required.\n")
+    disk_id = await asyncio.to_thread(locate_recording, services_of(request).disks, recording_id)
+    if disk_id is None:
+        return web.Response(status=404, text=f"No recording {recording_id} on a mounted disk.\n")
+    try:
+        plan = await _plan(request, ExportRequest(recording_id, disk_id, MATROSKA))
+        name = f"{recording_id}.{MATROSKA.extension}"
+        return await _stream(request, plan, plan.default_name(), None, name, MATROSKA.content_type)
+    except ApiFailure as exc:
+        return web.Response(status=404 if exc.code == 110 else 500, text=f"{exc.description}\n")
 
 
 @versioned(API)
@@ -220,6 +249,7 @@ def _routes() -> list[web.RouteDef]:
             ("getjobstatus", getjobstatus_cgi),
         )
     ]
+    routes.append(web.get("/axis-cgi/record/download.cgi", download_cgi, allow_head=False))
     routes.append(web.post("/local/edgestore/scenario/usb/{verb}", usb_scenario_cgi))
     return routes
 

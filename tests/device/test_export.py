@@ -455,3 +455,18 @@ def test_exports_do_not_hold_up_the_rest_of_the_api(history, long_recording):
         began = time.monotonic()
         assert recordings(history)
         assert time.monotonic() - began < 5
+
+
+def test_the_legacy_download_cgi_real_clients_use_gives_the_whole_recording(history, long_recording, tmp_path):
+    """record/download.cgi is undocumented, but uploaders and EZcast call it (WIRE.md §5.5)."""
+    response = get(history, "/axis-cgi/record/download.cgi", "viewer", recordingid=long_recording["recordingid"])
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "video/x-matroska"
+    assert filename_of(response) == f"{long_recording['recordingid']}.mkv"
+    file = tmp_path / "whole.mkv"
+    file.write_bytes(response.content)
+    start, stop = time_of(long_recording["starttime"]), time_of(long_recording["stoptime"])
+    assert abs(float(probe(file)["format"]["duration"]) - (stop - start).total_seconds()) <= GOP.total_seconds()
+    unknown = get(history, "/axis-cgi/record/download.cgi", "viewer", recordingid="20200101_000000_ABCD_" + SERIAL)
+    assert unknown.status_code == 404
+    assert get(history, "/axis-cgi/record/download.cgi", "viewer").status_code == 400
