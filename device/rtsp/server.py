@@ -6,12 +6,12 @@
   one still being recorded has an open range (``npt=0.000-``) and is followed to its end: once play reaches the
   last frame written, the stream waits for the next ones (the index and the growing block are polled every
   `FOLLOW_POLL` s, read in a worker thread; device/rtsp/playback.py), goes on into new blocks as they appear, and
-  ends with a BYE once the recording has stopped and everything has been sent. A block is written through a
-  file buffer, and on an encrypted card becomes readable a 64 KiB chunk at a time, so play at the live edge
-  runs that much behind the camera. A recording left open by a crash (no stop time, but not being recorded)
-  ends `ORPHAN_GRACE` s after its last frame. Blocks are read a chunk at a time, the next chunk while the current
-  one is sent, so a session holds about two `playback.READ_CHUNK` of video whatever the block's size and however
-  slowly its client reads.
+  ends with a BYE once the recording has stopped and everything has been sent. A plain block is handed to the
+  OS cluster by cluster, but on an encrypted card a block becomes readable a 64 KiB chunk at a time, so there
+  play at the live edge runs that much behind the camera. A recording left open by a crash (no stop time, but
+  not being recorded) ends `ORPHAN_GRACE` s after its last frame. Blocks are read a chunk at a time, the next
+  chunk while the current one is sent, so a session holds about two `playback.READ_CHUNK` of video whatever the
+  block's size and however slowly its client reads.
 * without it: live view of the camera's source, with the stream parameters of the query (``resolution``, ``fps``,
   ``videocodec=h264|jpeg``, ``compression``, ``streamprofile``; others are ignored, bad values are 400;
   device/rtsp/live.py). It goes through the recorder's SourceHub, so a viewer asking for what a recording

@@ -334,6 +334,9 @@ class BlockWriter:
             self._encrypted.write(data)
         else:
             self._raw.write(data)
+            # Each write is a whole cluster: handing it to the OS at once lets playback and export of a
+            # recording still being recorded read up to the last frame, not up to the last full file buffer.
+            self._raw.flush()
         self.size += len(data)
 
     def close(self, stop: datetime) -> None:
