@@ -24,7 +24,7 @@ from lxml import etree
 from device.backfill import backfill
 from device.media import timestrip
 from tests.conftest import _start
-from tests.device.disk_client import get, get_xml, until
+from tests.device.disk_client import get, get_xml, mkv_files, sample, until
 from tests.device.test_recording_api import cgi, wait_recorded
 from tests.support.device_process import CREDENTIALS, SERIAL
 
@@ -470,3 +470,33 @@ def test_the_legacy_download_cgi_real_clients_use_gives_the_whole_recording(hist
     unknown = get(history, "/axis-cgi/record/download.cgi", "viewer", recordingid="20200101_000000_ABCD_" + SERIAL)
     assert unknown.status_code == 404
     assert get(history, "/axis-cgi/record/download.cgi", "viewer").status_code == 400
+
+
+def test_a_recording_whose_blocks_no_longer_read_is_error_10_and_leaves_nothing(camera):
+    """Blocks damaged on the card after they were indexed: neither export can start, which the API says as 10,
+    and nothing is left on the USB disk."""
+    recording_id = sample(camera, seconds=6, blockseconds=2)
+    for block in mkv_files(camera, recording_id):
+        block.write_bytes(bytes(4096))  # what a failing card returns
+    recording = {"recordingid": recording_id}
+    assert refusal(camera, recording) == 10
+    usb_root = Path(scenario(camera, "attach")["path"])
+    assert error_code(to_usb(camera, recording)) == 10
+    assert list(usb_root.iterdir()) == []
+
+
+def test_blocks_that_fail_between_planning_and_reading_end_the_usb_job_with_10(camera):
+    """The key-frame index still vouches for the blocks, the files no longer read: the download answers 10 before
+    any byte, and the USB job fails with 10 and removes its partial file."""
+    recording_id = cgi(camera, "record.cgi", diskid="SD_DISK", options="resolution=320x180&fps=10").get("recordingid")
+    wait_recorded(camera, recording_id, seconds=2)
+    cgi(camera, "stop.cgi", recordingid=recording_id)
+    for block in mkv_files(camera, recording_id):
+        block.write_bytes(bytes(block.stat().st_size))
+    recording = {"recordingid": recording_id}
+    assert refusal(camera, recording) == 10
+    usb_root = Path(scenario(camera, "attach")["path"])
+    job = to_usb(camera, recording).find(".//ExportToExternal")
+    assert job is not None
+    assert wait_done(camera, job.get("JobId")).findtext(".//GeneralError/ErrorCode") == "10"
+    assert list(usb_root.iterdir()) == []
