@@ -40,24 +40,20 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from fractions import Fraction
 from pathlib import Path
 
-import av
 import httpx
-import numpy as np
-from av.codec.context import Flags
 
+from bench.clips import Clip, encode_clip, looped
 from device.backfill import WRITING_APP, backfill
 from device.cli import _size
 from device.export.formats import MATROSKA
 from device.export.plan import ExportRequest, plan_export
 from device.export.remux import remux
 from device.identity import load_identity
-from device.media.synthetic import EncodedFrame, parse_resolution
+from device.media.synthetic import parse_resolution
 from device.recorder import keyframes
 from device.recorder.session import RecordingSession
 from device.storage.layout import INDEX_NAME, RecordingMeta, VideoAttributes, make_token
@@ -79,60 +75,6 @@ EBML_MAGIC = b"\x1a\x45\xdf\xa3"
 
 
 @dataclass(frozen=True)
-class Clip:
-    """Encoded packets of a short clip, looped to make the span; every GOP starts with a key frame carrying
-    SPS/PPS in band, as the camera's own encoder makes them."""
-
-    packets: list[tuple[bytes, bool]]
-    width: int
-    height: int
-    fps: int
-
-    @property
-    def bytes_per_frame(self) -> float:
-        return sum(len(data) for data, _key in self.packets) / len(self.packets)
-
-    @property
-    def bitrate(self) -> float:
-        return self.bytes_per_frame * 8 * self.fps
-
-
-def encode_clip(width: int, height: int, fps: int, seconds: int, bitrate: int) -> Clip:
-    """Encode `seconds` of busy 4:2:0 video (a random texture scrolling 4 px a frame, plus fresh noise each frame)
-    with the camera's x264 settings (device.media.synthetic), a key frame a second and the rate capped at
-    `bitrate` (VBV): pure noise would otherwise be one huge frame after another, unlike any camera stream."""
-    ctx = av.CodecContext.create("libx264", "w")
-    ctx.gop_size = fps
-    ctx.max_b_frames = 0
-    ctx.flags |= Flags.global_header
-    ctx.bit_rate = bitrate
-    kbit = bitrate // 1000
-    ctx.options = {
-        "preset": "veryfast",
-        "tune": "zerolatency",
-        "x264-params": f"keyint={fps}:min-keyint={fps}:scenecut=0:repeat-headers=1"
-        f":vbv-maxrate={kbit}:vbv-bufsize={kbit // 2}",
-    }
-    ctx.width, ctx.height, ctx.pix_fmt = width, height, "yuv420p"
-    ctx.time_base = Fraction(1, fps)
-    ctx.framerate = Fraction(fps)
-    ctx.open()
-    rng = np.random.default_rng(0)
-    rows = height * 3 // 2  # the Y plane, then U and V packed below it: PyAV's yuv420p ndarray layout
-    texture = rng.integers(0, 256, (rows, width + 4 * fps * seconds), dtype=np.uint8)
-    packets: list[tuple[bytes, bool]] = []
-    for i in range(fps * seconds):
-        plane = texture[:, 4 * i : 4 * i + width] ^ rng.integers(0, 16, (rows, width), dtype=np.uint8)
-        frame = av.VideoFrame.from_ndarray(plane, format="yuv420p")
-        frame.pts, frame.time_base = i, Fraction(1, fps)
-        packets += [(bytes(p), p.is_keyframe) for p in ctx.encode(frame)]
-    packets += [(bytes(p), p.is_keyframe) for p in ctx.encode(None)]
-    if not packets or not packets[0][1]:
-        raise RuntimeError("the clip does not start with a key frame")
-    return Clip(packets, width, height, fps)
-
-
-@dataclass(frozen=True)
 class Span:
     """The recording the benchmark exports: what the outputs are checked against, and the blocks ffmpeg reads."""
 
@@ -146,15 +88,6 @@ class Span:
     @property
     def seconds(self) -> float:
         return self.frames / self.fps
-
-
-def looped(clip: Clip, start: datetime, count: int) -> Iterator[EncodedFrame]:
-    """`count` frames of the clip over and over, stamped as a camera would stamp them."""
-    time_base = Fraction(1, clip.fps)
-    for n in range(count):
-        data, key = clip.packets[n % len(clip.packets)]
-        moment = start + timedelta(microseconds=round(n * 1_000_000 / clip.fps))
-        yield EncodedFrame(data, n, time_base, key, moment, "h264", None)
 
 
 def build_span(data_dir: Path, clip: Clip, size: int) -> Span:

@@ -55,20 +55,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from fractions import Fraction
 from pathlib import Path
 from urllib.parse import urljoin
 
-import av
-import numpy as np
-from av.codec.context import Flags
-
+from bench.clips import Clip, encode_clip, looped
 from device.backfill import WRITING_APP, backfill
 from device.identity import load_identity
-from device.media.synthetic import EncodedFrame, parse_resolution
+from device.media.synthetic import parse_resolution
 from device.recorder import keyframes
 from device.recorder.session import RecordingSession
 from device.storage.layout import INDEX_NAME, RecordingMeta, VideoAttributes, make_token
@@ -99,51 +94,6 @@ READ_SIZE = 1 << 16
 
 
 @dataclass(frozen=True)
-class Clip:
-    """Encoded packets of a short clip, looped to make the block; every GOP starts with a key frame carrying
-    SPS/PPS in band, as the camera's own encoder makes them."""
-
-    packets: list[tuple[bytes, bool]]
-    width: int
-    height: int
-    fps: int
-
-
-def encode_clip(width: int, height: int, fps: int, seconds: int, bitrate: int, gop: int) -> Clip:
-    """`seconds` of busy 4:2:0 video with the camera's x264 settings and a key frame every `gop` frames, the rate
-    capped at `bitrate` (VBV): noise would otherwise be one huge frame after another, unlike a camera stream."""
-    ctx = av.CodecContext.create("libx264", "w")
-    ctx.gop_size = gop
-    ctx.max_b_frames = 0
-    ctx.flags |= Flags.global_header
-    ctx.bit_rate = bitrate
-    kbit = bitrate // 1000
-    ctx.options = {
-        "preset": "veryfast",
-        "tune": "zerolatency",
-        "x264-params": f"keyint={gop}:min-keyint={gop}:scenecut=0:repeat-headers=1"
-        f":vbv-maxrate={kbit}:vbv-bufsize={kbit}",
-    }
-    ctx.width, ctx.height, ctx.pix_fmt = width, height, "yuv420p"
-    ctx.time_base = Fraction(1, fps)
-    ctx.framerate = Fraction(fps)
-    ctx.open()
-    rng = np.random.default_rng(0)
-    rows = height * 3 // 2  # the Y plane, then U and V packed below it: PyAV's yuv420p ndarray layout
-    texture = rng.integers(0, 256, (rows, width + 4 * fps * seconds), dtype=np.uint8)
-    packets: list[tuple[bytes, bool]] = []
-    for i in range(fps * seconds):
-        plane = texture[:, 4 * i : 4 * i + width] ^ rng.integers(0, 16, (rows, width), dtype=np.uint8)
-        frame = av.VideoFrame.from_ndarray(plane, format="yuv420p")
-        frame.pts, frame.time_base = i, Fraction(1, fps)
-        packets += [(bytes(p), p.is_keyframe) for p in ctx.encode(frame)]
-    packets += [(bytes(p), p.is_keyframe) for p in ctx.encode(None)]
-    if not packets or not packets[0][1] or len(packets) % gop:
-        raise RuntimeError("the clip must start with a key frame and hold whole GOPs, so it loops seamlessly")
-    return Clip(packets, width, height, fps)
-
-
-@dataclass(frozen=True)
 class Block:
     recording_id: str
     path: Path
@@ -154,15 +104,6 @@ class Block:
     @property
     def bitrate(self) -> float:
         return self.bytes * 8 / self.seconds
-
-
-def looped(clip: Clip, start: datetime, count: int) -> Iterator[EncodedFrame]:
-    """`count` frames of the clip over and over, stamped as a camera would stamp them."""
-    time_base = Fraction(1, clip.fps)
-    for n in range(count):
-        data, key = clip.packets[n % len(clip.packets)]
-        moment = start + timedelta(microseconds=round(n * 1_000_000 / clip.fps))
-        yield EncodedFrame(data, n, time_base, key, moment, "h264", None)
 
 
 def build_block(data_dir: Path, clip: Clip) -> Block:
@@ -786,7 +727,9 @@ async def run(args: argparse.Namespace, work: Path) -> None:
     data_dir = work / "camera"
     began = time.perf_counter()
     width, height = args.resolution
-    clip = encode_clip(width, height, args.fps, args.clip_seconds, args.bitrate, args.gop_seconds * args.fps)
+    clip = encode_clip(
+        width, height, args.fps, args.clip_seconds, args.bitrate, args.gop_seconds * args.fps, vbv_seconds=1.0
+    )
     block = build_block(data_dir, clip)
     print(
         f"block: {block.bytes / 2**20:.1f} MiB, {block.seconds:.0f} s of {width}x{height} @ {args.fps} fps H.264, "

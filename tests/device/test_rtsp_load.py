@@ -50,7 +50,8 @@ async def stalled_session(device, recording_id: str) -> RtspClient:
 @pytest.fixture
 def big_recording(tmp_path_factory):
     """A camera holding a 40 MB, 40-second H.264 recording (one block), made by the recorder's own session."""
-    from bench.export_throughput import build_span, encode_clip
+    from bench.clips import encode_clip
+    from bench.export_throughput import build_span
     from tests.conftest import _start
 
     data = tmp_path_factory.mktemp("camera-with-a-big-block")

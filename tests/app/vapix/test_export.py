@@ -183,7 +183,8 @@ async def test_an_export_to_the_usb_disk_is_followed_to_its_end_or_its_failure(c
 async def test_a_transfer_cut_short_leaves_no_file(tmp_path_factory, tmp_path: Path):
     """The camera dies while a 40 MB clip is on its way: the download fails as a lost connection, and the half
     file is gone."""
-    from bench.export_throughput import build_span, encode_clip
+    from bench.clips import encode_clip
+    from bench.export_throughput import build_span
     from tests.conftest import _start
 
     data = tmp_path_factory.mktemp("camera-that-dies")
