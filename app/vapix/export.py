@@ -22,7 +22,7 @@ from lxml import etree
 
 from app.vapix import xmlwire
 from app.vapix.errors import ApiError, ConnectionFailed, ProtocolError
-from app.vapix.jobs import wait_for_job
+from app.vapix.jobs import ApiJobStatus, wait_for_job
 from app.vapix.recordings import format_query_time, parse_time
 from app.vapix.schemaversions import SchemaVersions
 from app.vapix.transport import VapixTransport
@@ -160,14 +160,8 @@ class ExportProperties:
 
 
 @dataclass(frozen=True)
-class ExportJobStatus:
+class ExportJobStatus(ApiJobStatus):
     """getjobstatus.cgi's answer, in the shape app.vapix.jobs follows."""
-
-    progress: int
-    finished: bool
-    failed: bool = False
-    description: str = ""
-    code: int | None = None
 
     @classmethod
     def from_xml(cls, root: etree._Element) -> ExportJobStatus:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from app.vapix.errors import ApiError
@@ -31,6 +32,18 @@ class JobLike(Protocol):
 
 
 J = TypeVar("J", bound=JobLike)
+
+
+@dataclass(frozen=True)
+class ApiJobStatus:
+    """A job status as the XML APIs report one (export jobs, share tests): how far, whether it ended, and if it
+    failed, the code and a sentence for a person. Each API decodes its own wire form into it."""
+
+    progress: int
+    finished: bool
+    failed: bool = False
+    description: str = ""
+    code: int | None = None
 
 
 class JobFailedError(ApiError):

@@ -15,7 +15,7 @@ from lxml import etree
 
 from app.vapix import xmlwire
 from app.vapix.errors import ProtocolError
-from app.vapix.jobs import wait_for_job
+from app.vapix.jobs import ApiJobStatus, wait_for_job
 from app.vapix.schemaversions import SchemaVersions
 from app.vapix.transport import VapixTransport
 
@@ -84,14 +84,8 @@ class NetworkShare:
 
 
 @dataclass(frozen=True)
-class ShareTestStatus:
+class ShareTestStatus(ApiJobStatus):
     """job.cgi's answer in the shape app.vapix.jobs follows."""
-
-    progress: int
-    finished: bool
-    failed: bool = False
-    description: str = ""
-    code: int | None = None
 
     @classmethod
     def from_xml(cls, root: etree._Element) -> ShareTestStatus:
