@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
 
+from device.errors import CodedError
 from device.export.formats import ENCRYPTIONS, FORMATS, MATROSKA, ExportFormat
 from device.recorder import keyframes
 from device.recorder.muxer import scan
@@ -38,12 +39,8 @@ ZIP_OVERHEAD = 256
 """Local header, AES extra field, salt, password verifier, MAC, data descriptor, central directory (with ZIP64)."""
 
 
-class ExportError(Exception):
+class ExportError(CodedError):
     """A request the Export API refuses: the spec's code and a description a person can act on."""
-
-    def __init__(self, code: int, description: str) -> None:
-        super().__init__(description)
-        self.code, self.description = code, description
 
 
 @dataclass(frozen=True)

@@ -44,13 +44,6 @@ async def _plan(request: web.Request, export: ExportRequest) -> ExportPlan:
         raise ApiFailure(exc.code, exc.description) from None
 
 
-def _parse(args: Args, format_required: bool, takes_password: bool) -> ExportRequest:
-    try:
-        return ExportRequest.parse(args, format_required, takes_password)
-    except ExportError as exc:
-        raise ApiFailure(exc.code, exc.description) from None
-
-
 async def schemaversions_cgi(_request: web.Request) -> web.Response:
     root = API.root()
     body = API.sub(root, "SchemaVersionsSuccess")
@@ -74,7 +67,7 @@ async def capabilities_cgi(_request: web.Request, _args: Args) -> web.Response:
 
 @versioned(API)
 async def properties_cgi(request: web.Request, args: Args) -> web.Response:
-    export = _parse(args, format_required=False, takes_password=False)
+    export = ExportRequest.parse(args, format_required=False, takes_password=False)
     plan = await _plan(request, export)
     root = API.root()
     body = API.sub(root, "PropertiesSuccess")
@@ -99,7 +92,7 @@ def content_disposition(name: str) -> str:
 
 @versioned(API)
 async def exportrecording_cgi(request: web.Request, args: Args) -> web.StreamResponse:
-    export = _parse(args, format_required=True, takes_password=True)
+    export = ExportRequest.parse(args, format_required=True, takes_password=True)
     plan = await _plan(request, export)
     extension = plan.format.extension
     entry = f"{export.filename}.{extension}" if export.filename else plan.default_name()
@@ -173,7 +166,7 @@ async def exporttoexternal_cgi(request: web.Request, args: Args) -> web.Response
         raise ApiFailure(20, "Invalid request. Required argument missing: externaldiskid.")
     if external_disk != USB_DISK:
         raise ApiFailure(200, f"Invalid external disk '{external_disk}': use {USB_DISK}.")
-    export = _parse(args, format_required=True, takes_password=True)
+    export = ExportRequest.parse(args, format_required=True, takes_password=True)
     plan = await _plan(request, export)
     try:
         job, path = services_of(request).exports.start(plan, export, args.get("filepath"))

@@ -11,18 +11,15 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from device.errors import CodedError
 from device.http.args import cgi_args
 from device.http.keys import services_of
 from device.http.module import ApiEntry, HttpModule
 from device.http.xml import NETWORK_SHARE, ApiFailure, Args, versioned, xml_response
-from device.shares.registry import ShareConfig, ShareError
+from device.shares.registry import ShareConfig
 
 API = NETWORK_SHARE
 BASE = "/axis-cgi/disks/networkshare"
-
-
-def _failure(exc: ShareError) -> ApiFailure:
-    return ApiFailure(exc.code, exc.description)
 
 
 def _general_success() -> web.Response:
@@ -37,10 +34,7 @@ async def list_cgi(request: web.Request, args: Args) -> web.Response:
     wanted = [i.strip() for i in args.get("shareid", "all").split(",") if i.strip()]
     shares = registry.shares()
     if wanted and wanted != ["all"]:
-        try:
-            shares = [registry.get(i) for i in wanted]
-        except ShareError as exc:
-            raise _failure(exc) from None
+        shares = [registry.get(i) for i in wanted]
     root = API.root()
     listing = API.sub(API.sub(root, "ListSuccess"), "NetworkShares", NumberOfShares=str(len(shares)))
     for share in shares:
@@ -73,10 +67,7 @@ async def add_cgi(request: web.Request, args: Args) -> web.Response:
         args.get("user", ""),
         args.get("pass", ""),
     )
-    try:
-        registry.add(config, given)
-    except ShareError as exc:
-        raise _failure(exc) from None
+    registry.add(config, given)
     root = API.root()
     API.sub(root, "AddSuccess", ShareId=share_id)
     return xml_response(root)
@@ -91,10 +82,7 @@ async def modify_cgi(request: web.Request, args: Args) -> web.Response:
     changes: dict[str, str | int] = {
         f: args[a].strip() if a != "pass" else args[a] for a, f in fields.items() if a in args
     }
-    try:
-        services_of(request).shares.registry.modify(share_id, changes)
-    except ShareError as exc:
-        raise _failure(exc) from None
+    services_of(request).shares.registry.modify(share_id, changes)
     return _general_success()
 
 
@@ -103,10 +91,7 @@ async def remove_cgi(request: web.Request, args: Args) -> web.Response:
     ids = [i.strip() for i in args.get("shareid", "").split(",") if i.strip()]
     if not ids:
         raise ApiFailure(20, "Invalid request. Required argument missing: shareid.")
-    try:
-        services_of(request).shares.registry.remove(ids)
-    except ShareError as exc:
-        raise _failure(exc) from None
+    services_of(request).shares.registry.remove(ids)
     return _general_success()
 
 
@@ -117,11 +102,8 @@ async def test_cgi(request: web.Request) -> web.Response:
             problem = API.schema_error(args["schemaversion"])
             if problem is not None:
                 raise ApiFailure(*problem)
-        try:
-            job = services_of(request).shares.start_test(args)
-        except ShareError as exc:
-            raise _failure(exc) from None
-    except ApiFailure as exc:
+        job = services_of(request).shares.start_test(args)
+    except CodedError as exc:
         return xml_response(API.error(exc.code, exc.description))
     root = API.root()
     API.sub(root, "TestSuccess", JobId=str(job.id))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from lxml import etree
 
+from device.errors import CodedError
 from device.http.args import cgi_args
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -88,12 +89,8 @@ STORAGE_LIMIT = XmlApi("StorageLimitsResponse", "recordingstoragelimit1.xsd", "1
 EXPORT = XmlApi("ExportRecordingResponse", "exportrecording1.xsd", "1.2")
 
 
-class ApiFailure(Exception):
+class ApiFailure(CodedError):
     """A request an XML API refuses: the numeric code and description of its GeneralError."""
-
-    def __init__(self, code: int, description: str) -> None:
-        super().__init__(description)
-        self.code, self.description = code, description
 
 
 Args = dict[str, str]
@@ -101,8 +98,8 @@ VersionedHandler = Callable[[web.Request, Args], Awaitable[web.StreamResponse]]
 
 
 def versioned(api: XmlApi, error_wrapper: str | None = None) -> Callable[[VersionedHandler], Handler]:
-    """Wrap an XML API handler: check `schemaversion` first (20, 40), and answer ApiFailure as the API's
-    GeneralError, so each handler only says what is wrong."""
+    """Wrap an XML API handler: check `schemaversion` first (20, 40), and answer any CodedError (ApiFailure, or a
+    component's own refusal) as the API's GeneralError, so each handler only says what is wrong."""
 
     def wrap(handler: VersionedHandler) -> Handler:
         async def run(request: web.Request) -> web.StreamResponse:
@@ -112,7 +109,7 @@ def versioned(api: XmlApi, error_wrapper: str | None = None) -> Callable[[Versio
                 if problem is not None:
                     raise ApiFailure(*problem)
                 return await handler(request, args)
-            except ApiFailure as exc:
+            except CodedError as exc:  # ApiFailure, and the refusals of the components (ExportError, ShareError)
                 return xml_response(api.error(exc.code, exc.description, error_wrapper))
 
         return run

@@ -13,6 +13,7 @@ import secrets
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from device.errors import CodedError
 from device.params.definitions import ParamDef
 from device.params.store import ParamStore
 from device.persist import read_json, write_json_atomic
@@ -23,12 +24,8 @@ SHARE_ID = re.compile(r"[A-Za-z0-9-]+")
 HIDDEN = "******"
 
 
-class ShareError(Exception):
+class ShareError(CodedError):
     """A refusal of the Network share API: its code and a description."""
-
-    def __init__(self, code: int, description: str) -> None:
-        super().__init__(description)
-        self.code, self.description = code, description
 
 
 @dataclass(frozen=True)

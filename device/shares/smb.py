@@ -25,6 +25,8 @@ import smbclient
 from smbprotocol.connection import Connection, Dialects
 from smbprotocol.exceptions import SMBAuthenticationError, SMBException, SMBOSError
 
+from device.errors import CodedError
+
 DEFAULT_PORT = 445
 CONNECT_TIMEOUT = 5
 DIALECTS = {
@@ -43,10 +45,8 @@ REFUSED_LOGIN = f"{MOUNT_FAILED}: the NAS refused the user name or password."
 _DENIED = {0xC0000022, 0xC00000A2}  # access denied; media write protected
 
 
-class ShareTestError(Exception):
-    def __init__(self, code: int, description: str) -> None:
-        super().__init__(description)
-        self.code, self.description = code, description
+class ShareTestError(CodedError):
+    """A connection test that failed, with the step's code (700-760)."""
 
 
 @dataclass(frozen=True)
