@@ -305,4 +305,6 @@ def _delete_recording(store: RecordingStore, recording_id: str) -> None:
 
 def _feed(session: RecordingSession, frames: list[EncodedFrame]) -> None:
     for frame in frames:
+        if session.finished:  # stopped while these waited: they belong to no recording any more
+            return
         session.feed(frame)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import threading
 from datetime import datetime, timedelta
 from fractions import Fraction
 
@@ -41,8 +42,9 @@ class RecordingSession:
     """Feeds one recording's frames into blocks of `store`.
 
     ``feed`` frames in capture order; ``finish`` at the end. Frames before the first key frame are skipped.
-    Not thread-safe: one feeder per session (run it in a worker thread, not on the event loop: muxing and disk
-    writes block).
+    One feeder per session (run it in a worker thread, not on the event loop: muxing and disk writes block).
+    ``finish`` may come from another thread while a frame is being written (stop.cgi cancels the feeding task,
+    but not the worker thread it awaits): it waits for that frame, so a block is never closed half-opened.
     """
 
     def __init__(
@@ -71,6 +73,7 @@ class RecordingSession:
         self.skipped = 0
         self.stop: datetime | None = None
         self._finished = False
+        self._lock = threading.Lock()
         try:
             store.space.reserve(CLOSING_MARGIN)
             self._margin = CLOSING_MARGIN
@@ -90,8 +93,16 @@ class RecordingSession:
 
     # --- frames
 
+    @property
+    def finished(self) -> bool:
+        return self._finished
+
     def feed(self, frame: EncodedFrame) -> None:
         """Write one frame; raises RecordingStopped (after closing everything) when the disk is full."""
+        with self._lock:
+            self._feed(frame)
+
+    def _feed(self, frame: EncodedFrame) -> None:
         if self._finished:
             raise RuntimeError("the recording is finished")
         try:
@@ -115,6 +126,10 @@ class RecordingSession:
     def finish(self, stop: datetime | None = None) -> None:
         """Close the current block and the recording. The recording's StopTime is `stop`, or the last block's
         stop when None or earlier. Raises RecordingStopped if the disk is too full even to close."""
+        with self._lock:
+            self._finish(stop)
+
+    def _finish(self, stop: datetime | None) -> None:
         if self._finished:
             return
         try:

@@ -342,3 +342,44 @@ def test_no_room_to_start(tmp_path: Path) -> None:
     with pytest.raises(RecordingStopped):
         new_session(store)
     assert store.space.used == 0
+
+
+def test_a_stop_while_a_frame_is_being_written_waits_for_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """stop.cgi cancels the feeding task but not the worker thread it awaits, so finish() can arrive from another
+    thread while feed() has opened a block and is still muxing its first frame. It must wait for that frame
+    instead of closing a half-opened block (this was an HTTP 500 from stop.cgi, seen now and then in tests)."""
+    import threading
+
+    store = make_store(tmp_path / "card", encrypted=False)
+    session = new_session(store, split=10)
+    writing, release = threading.Event(), threading.Event()
+    original = BlockMuxer.write
+
+    def slow_write(self: BlockMuxer, frame: EncodedFrame) -> None:
+        writing.set()
+        release.wait(5)
+        original(self, frame)
+
+    monkeypatch.setattr(BlockMuxer, "write", slow_write)
+    feeder = threading.Thread(target=session.feed, args=(frames(0.1)[0],))
+    feeder.start()
+    assert writing.wait(5)
+    failures: list[BaseException] = []
+
+    def stop() -> None:
+        try:
+            session.finish()
+        except BaseException as exc:
+            failures.append(exc)
+
+    stopper = threading.Thread(target=stop)
+    stopper.start()
+    stopper.join(0.3)
+    assert stopper.is_alive()  # waiting for the frame, not closing under it
+    release.set()
+    feeder.join(5)
+    stopper.join(5)
+    assert failures == []
+    assert session.finished
+    (block,) = store.index.blocks(session.recording_id)
+    assert block.meta.status == "Complete"
