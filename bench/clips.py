@@ -3,6 +3,7 @@ through the recorder as long as a benchmark needs, which is far faster than enco
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -80,3 +81,13 @@ def looped(clip: Clip, start: datetime, count: int) -> Iterator[EncodedFrame]:
         data, key = clip.packets[n % len(clip.packets)]
         moment = start + timedelta(microseconds=round(n * 1_000_000 / clip.fps))
         yield EncodedFrame(data, n, time_base, key, moment, "h264", None)
+
+
+def bitrate(text: str) -> int:
+    """A clip's bit rate on the command line: ``8M``, ``2500k`` or plain bits per second."""
+    units = {"K": 1000, "M": 1000**2}
+    number = text.strip().upper()
+    try:
+        return int(float(number.rstrip("KM")) * units.get(number[-1:], 1))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a bit rate: {text!r} (use e.g. 8M or 2500k)") from None

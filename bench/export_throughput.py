@@ -46,7 +46,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.clips import Clip, encode_clip, looped
+from bench.clips import Clip, bitrate, encode_clip, looped
 from device.backfill import WRITING_APP, backfill
 from device.cli import _size
 from device.export.formats import MATROSKA
@@ -269,17 +269,6 @@ def profile_remux(data_dir: Path, span: Span, top: int) -> str:
 
 
 # --- the run --------------------------------------------------------------------------------------------------
-
-
-def bitrate(text: str) -> int:
-    """``8M``, ``2500k`` or plain bits per second."""
-    units = {"K": 1000, "M": 1000**2}
-    number = text.strip().upper()
-    unit = units.get(number[-1:], 1)
-    try:
-        return int(float(number.rstrip("KM")) * unit)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a bit rate: {text!r} (use e.g. 8M or 2500k)") from None
 
 
 def median(runs: list[Run], attr: str) -> float:

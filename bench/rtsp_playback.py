@@ -60,7 +60,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urljoin
 
-from bench.clips import Clip, encode_clip, looped
+from bench.clips import Clip, bitrate, encode_clip, looped
 from device.backfill import WRITING_APP, backfill
 from device.identity import load_identity
 from device.media.synthetic import parse_resolution
@@ -649,16 +649,6 @@ async def profile_camera(data_dir: Path, block: Block, sessions: int, seconds: f
 
 
 # --- the run --------------------------------------------------------------------------------------------------
-
-
-def bitrate(text: str) -> int:
-    """``2M``, ``2500k`` or plain bits per second."""
-    units = {"K": 1000, "M": 1000**2}
-    number = text.strip().upper()
-    try:
-        return int(float(number.rstrip("KM")) * units.get(number[-1:], 1))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a bit rate: {text!r} (use e.g. 2M or 2500k)") from None
 
 
 def verdict(met: bool) -> str:
