@@ -31,7 +31,10 @@ from app.playback.tsmux import TsMuxer
 
 log = logging.getLogger(__name__)
 
-DEFAULT_ARGS = ("--no-audio", "--no-video-title-show", "--quiet")
+DEFAULT_ARGS = ("--no-audio", "--no-video-title-show", "--quiet", "--no-drop-late-frames")
+"""``--no-drop-late-frames``: the first picture after a seek is the one the operator asked for, and libvlc's
+video output drops it when decoding it took longer than the stream's start-up caching (a busy machine, the
+decoder's first load). Shown a few milliseconds late beats never shown."""
 UNKNOWN_SIZE = 2**64 - 1
 """What libvlc's open callback reports for a stream of unknown length (UINT64_MAX)."""
 
