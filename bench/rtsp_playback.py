@@ -66,8 +66,9 @@ from device.identity import load_identity
 from device.media.synthetic import parse_resolution
 from device.recorder import keyframes
 from device.recorder.session import RecordingSession
+from device.storage.files import tree_size
 from device.storage.layout import INDEX_NAME, RecordingMeta, VideoAttributes, make_token
-from device.storage.space import Space, tree_size
+from device.storage.space import Space
 from device.storage.store import RecordingStore
 from tests.support.device_process import CREDENTIALS, DEFAULT_USERS, SERIAL, RunningDevice
 

@@ -46,8 +46,8 @@ from device.params.store import ParamStore
 from device.recorder import keyframes
 from device.recorder.session import RecordingSession, RecordingStopped
 from device.storage.disk import SD_CARD, CameraDiskState, CardMeta, Disk
+from device.storage.files import tree_size
 from device.storage.layout import (
-    INDEX_NAME,
     BlockMeta,
     RecordingMeta,
     VideoAttributes,
@@ -55,7 +55,7 @@ from device.storage.layout import (
     make_token,
     recording_dir,
 )
-from device.storage.space import DiskFull, Space, tree_size
+from device.storage.space import DiskFull, Space
 from device.storage.store import RecordingStore
 
 GIB = 1024**3
@@ -188,7 +188,7 @@ def backfill(
     store = RecordingStore(disk.root, Space(sd_size, used), identity.zone, identity.serial)
     split = int(params.get("Recording.DefaultSplitDuration"))
     report = BackfillReport(history_seconds=hours * 3600)
-    db = keyframes.ensure_keyframe_table(disk.root / INDEX_NAME)
+    db = keyframes.ensure_keyframe_table(store.index_path)
     try:
         done = 0
         for n, item in enumerate(planned, 1):

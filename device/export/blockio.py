@@ -10,8 +10,8 @@ too; a window is read at a time, which keeps memory flat and decrypts each chunk
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
+from device.storage.files import StorePath
 from device.storage.store import RecordingStore
 
 WINDOW = 1 << 20
@@ -23,7 +23,7 @@ class BlockReader(io.RawIOBase):
     def __init__(
         self,
         store: RecordingStore,
-        path: Path,
+        path: StorePath,
         header_size: int,
         begin: int,
         end: int | None = None,

@@ -24,8 +24,9 @@ from device.errors import CodedError
 from device.export.formats import ENCRYPTIONS, FORMATS, MATROSKA, ExportFormat
 from device.recorder import keyframes
 from device.recorder.muxer import scan
+from device.storage.files import StorePath
 from device.storage.index import IndexedBlock, RecordingFilter
-from device.storage.layout import INDEX_NAME, RecordingMeta, parse_client_time
+from device.storage.layout import RecordingMeta, parse_client_time
 from device.storage.manager import DiskManager
 from device.storage.store import RecordingStore
 
@@ -110,7 +111,7 @@ def safe_filename(name: str) -> str:
 class Piece:
     """The part of one block an export copies."""
 
-    path: Path
+    path: StorePath
     start: datetime
     """The block start: its packets' timestamps count from here."""
     header_size: int
@@ -211,7 +212,7 @@ def plan_export(store: RecordingStore, request: ExportRequest, now: datetime) ->
         )
     start, stop = max(start, meta.start), min(stop, end)
     blocks = store.index.blocks(meta.id)
-    conn = keyframes.ensure_keyframe_table(store.root / INDEX_NAME)
+    conn = keyframes.ensure_keyframe_table(store.index_path)
     try:
         pieces, snapped = _pieces(store, conn, blocks, start, stop)
     finally:

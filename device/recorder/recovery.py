@@ -28,11 +28,11 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from device.persist import write_bytes_atomic
 from device.recorder import keyframes
 from device.recorder.muxer import scan
 from device.storage import crypto
-from device.storage.layout import INDEX_NAME, BlockMeta, block_xml
+from device.storage.files import StorePath, local, sync, write_atomic
+from device.storage.layout import BlockMeta, block_xml
 from device.storage.store import RecordingStore
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ def recover_interrupted(store: RecordingStore) -> list[str]:
     for folder, rec in recordings.values():
         if rec is not None and rec.stop is None:  # indexed first: its blocks refer to it
             store.index.put_recording(rec, folder.relative_to(store.root).as_posix())
-    db = keyframes.ensure_keyframe_table(store.root / INDEX_NAME)
+    db = keyframes.ensure_keyframe_table(store.index_path)
     try:
         for _token, (sidecar, meta) in blocks.items():
             if meta is not None and meta.status != "Complete":
@@ -70,7 +70,9 @@ def recover_interrupted(store: RecordingStore) -> list[str]:
     return closed
 
 
-def _recover_block(store: RecordingStore, db: sqlite3.Connection, sidecar: Path, meta: BlockMeta) -> BlockMeta | None:
+def _recover_block(
+    store: RecordingStore, db: sqlite3.Connection, sidecar: StorePath, meta: BlockMeta
+) -> BlockMeta | None:
     """Cut, close and index one interrupted block; None when nothing of it could be kept (it is then deleted)."""
     mkv = sidecar.with_suffix(".mkv")
     plain = _readable_plaintext(mkv, store.data_key) if mkv.exists() else b""
@@ -82,12 +84,11 @@ def _recover_block(store: RecordingStore, db: sqlite3.Connection, sidecar: Path,
     kept = plain[: found.end]
     old_size = mkv.stat().st_size
     if store.data_key is not None:
-        _rewrite_encrypted(mkv, store.data_key, kept)
+        _rewrite_encrypted(local(mkv), store.data_key, kept)
     elif len(kept) < old_size:
         with mkv.open("r+b") as f:
             f.truncate(len(kept))
-            f.flush()
-            os.fsync(f.fileno())
+            sync(f)
     new_size = mkv.stat().st_size
     if new_size < old_size:
         store.space.release(old_size - new_size)
@@ -104,7 +105,7 @@ def _recover_block(store: RecordingStore, db: sqlite3.Connection, sidecar: Path,
     closed = replace(meta, stop=stop, status="Complete")
     old_xml = sidecar.stat().st_size
     data = block_xml(closed)
-    write_bytes_atomic(sidecar, data)
+    write_atomic(sidecar, data)
     if len(data) < old_xml:
         store.space.release(old_xml - len(data))
     else:  # a few bytes more; never worth failing a repair for, the next recount settles it
@@ -126,7 +127,7 @@ def _frame_duration(store: RecordingStore, block: BlockMeta) -> timedelta:
     return timedelta(0)
 
 
-def _delete(store: RecordingStore, db: sqlite3.Connection, sidecar: Path, mkv: Path, token: str) -> None:
+def _delete(store: RecordingStore, db: sqlite3.Connection, sidecar: StorePath, mkv: StorePath, token: str) -> None:
     freed = 0
     for path in (mkv, sidecar):
         if path.exists():
@@ -137,11 +138,11 @@ def _delete(store: RecordingStore, db: sqlite3.Connection, sidecar: Path, mkv: P
     keyframes.delete_keyframes(db, token)
 
 
-def _readable_plaintext(mkv: Path, key: bytes | None) -> bytes:
+def _readable_plaintext(mkv: StorePath, key: bytes | None) -> bytes:
     """The block's bytes as the recorder wrote them, as far as they can be trusted."""
     if key is None:
         return mkv.read_bytes()
-    return authenticated_prefix(mkv, key)
+    return authenticated_prefix(local(mkv), key)
 
 
 def authenticated_prefix(mkv: Path, key: bytes) -> bytes:

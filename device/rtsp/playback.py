@@ -41,7 +41,7 @@ from device.recorder.muxer import BlockFrame, VideoTrack, frames_in, scan, video
 from device.rtsp.rtp import annex_b, split_annex_b
 from device.storage.crypto import DecryptionError
 from device.storage.index import IndexedBlock, RecordingFilter
-from device.storage.layout import INDEX_NAME, RecordingMeta
+from device.storage.layout import RecordingMeta
 from device.storage.manager import DiskManager
 from device.storage.store import RecordingStore
 
@@ -520,7 +520,7 @@ class RecordingReader:
             return 0
         moment = self.recording.meta.start + timedelta(seconds=self.start)
         with contextlib.suppress(sqlite3.Error, OSError):
-            conn = keyframes.ensure_keyframe_table(self.recording.store.root / INDEX_NAME)
+            conn = keyframes.ensure_keyframe_table(self.recording.store.index_path)
             try:
                 found = keyframes.keyframe_at_or_before(conn, block.meta.token, moment)
             finally:

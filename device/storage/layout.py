@@ -12,7 +12,8 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import PurePath
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from lxml import etree
@@ -21,6 +22,7 @@ INDEX_NAME = "index.db"
 CARD_META = "card.json"
 LOST_FOUND = "lost+found"
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+P = TypeVar("P", bound=PurePath)
 
 
 def format_time(moment: datetime) -> str:
@@ -43,12 +45,12 @@ def make_token(start: datetime, zone: ZoneInfo, serial: str) -> str:
     return f"{start.astimezone(zone):%Y%m%d_%H%M%S}_{secrets.token_hex(2).upper()}_{serial}"
 
 
-def recording_dir(root: Path, recording_id: str, start: datetime, zone: ZoneInfo) -> Path:
+def recording_dir(root: P, recording_id: str, start: datetime, zone: ZoneInfo) -> P:
     local = start.astimezone(zone)
     return root / f"{local:%Y%m%d}" / f"{local:%H}" / recording_id
 
 
-def block_paths(recording_path: Path, token: str, start: datetime, zone: ZoneInfo) -> tuple[Path, Path]:
+def block_paths(recording_path: P, token: str, start: datetime, zone: ZoneInfo) -> tuple[P, P]:
     folder = recording_path / f"{start.astimezone(zone):%Y%m%d_%H}"
     return folder / f"{token}.mkv", folder / f"{token}.xml"
 

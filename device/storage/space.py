@@ -6,24 +6,11 @@ what is on the card at mount.
 
 from __future__ import annotations
 
-import os
 import threading
-from pathlib import Path
 
 
 class DiskFull(Exception):
     """A write would go past the card's capacity."""
-
-
-def tree_size(root: Path) -> int:
-    total = 0
-    for folder, _dirs, files in os.walk(root):
-        for name in files:
-            try:
-                total += os.lstat(os.path.join(folder, name)).st_size
-            except FileNotFoundError:
-                continue
-    return total
 
 
 class Space:
@@ -57,7 +44,9 @@ class Space:
         with self._lock:
             self._used = max(0, self._used - size)
 
-    def recount(self, root: Path) -> None:
-        used = tree_size(root)
+    def recount(self, used: int, capacity: int | None = None) -> None:
+        """Start the count again from what is really on the disk (and, for a share, its size as the NAS says)."""
         with self._lock:
             self._used = used
+            if capacity is not None:
+                self.capacity = capacity

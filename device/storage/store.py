@@ -7,20 +7,18 @@ new index from the files and sets unreadable blocks aside in lost+found, so a re
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 from zoneinfo import ZoneInfo
 
 from lxml import etree
 
-from device.persist import write_bytes_atomic
 from device.storage import crypto
+from device.storage.files import StorePath, glob, local, rmtree, tree_size, write_atomic
 from device.storage.index import RecordingIndex
 from device.storage.layout import (
     CARD_META,
@@ -81,19 +79,30 @@ class RepairReport:
         return text
 
 
-def _replace_counted(space: Space, path: Path, data: bytes) -> None:
+def _replace_counted(space: Space, path: StorePath, data: bytes) -> None:
     """Replace a small file, counting only what it grows by against the card's space."""
     old = path.stat().st_size if path.exists() else 0
     if len(data) > old:
         space.reserve(len(data) - old)
     else:
         space.release(old - len(data))
-    write_bytes_atomic(path, data)
+    write_atomic(path, data)
 
 
 class RecordingStore:
-    def __init__(self, root: Path, space: Space, zone: ZoneInfo, serial: str, data_key: bytes | None = None) -> None:
+    def __init__(
+        self,
+        root: StorePath,
+        space: Space,
+        zone: ZoneInfo,
+        serial: str,
+        data_key: bytes | None = None,
+        index_path: Path | None = None,
+    ) -> None:
+        """`index_path`: where the SQLite index lives when not at `root` (a share's store keeps a local working
+        copy, since SQLite needs a local file; see `device.storage.sharestore`)."""
         self.root = root
+        self.index_path = index_path if index_path is not None else local(root) / INDEX_NAME
         self.space = space
         self.zone = zone
         self.serial = serial
@@ -103,7 +112,7 @@ class RecordingStore:
     @property
     def index(self) -> RecordingIndex:
         if self._index is None:
-            self._index = RecordingIndex(self.root / INDEX_NAME)
+            self._index = RecordingIndex(self.index_path)
         return self._index
 
     def close(self) -> None:
@@ -113,9 +122,9 @@ class RecordingStore:
 
     # --- what is on disk -------------------------------------------------------------------------------------
 
-    def recording_files(self) -> dict[str, tuple[Path, RecordingMeta | None]]:
-        found: dict[str, tuple[Path, RecordingMeta | None]] = {}
-        for path in sorted(self.root.glob("[0-9]*/[0-9]*/*/recording.xml")):
+    def recording_files(self) -> dict[str, tuple[StorePath, RecordingMeta | None]]:
+        found: dict[str, tuple[StorePath, RecordingMeta | None]] = {}
+        for path in glob(self.root, "[0-9]*/[0-9]*/*/recording.xml"):
             try:
                 meta: RecordingMeta | None = parse_recording_xml(path.read_bytes())
             except (etree.XMLSyntaxError, ValueError):
@@ -123,10 +132,10 @@ class RecordingStore:
             found[path.parent.name] = (path.parent, meta)
         return found
 
-    def block_files(self) -> dict[str, tuple[Path, BlockMeta | None]]:
+    def block_files(self) -> dict[str, tuple[StorePath, BlockMeta | None]]:
         """Block sidecars by token (the stem), parsed where they parse."""
-        found: dict[str, tuple[Path, BlockMeta | None]] = {}
-        for path in sorted(self.root.glob("[0-9]*/[0-9]*/*/*_*/*.xml")):
+        found: dict[str, tuple[StorePath, BlockMeta | None]] = {}
+        for path in glob(self.root, "[0-9]*/[0-9]*/*/*_*/*.xml"):
             try:
                 meta: BlockMeta | None = parse_block_xml(path.read_bytes())
             except (etree.XMLSyntaxError, ValueError):
@@ -134,25 +143,25 @@ class RecordingStore:
             found[path.stem] = (path, meta)
         return found
 
-    def read(self, mkv: Path, offset: int = 0, length: int | None = None, growing: bool = False) -> bytes:
+    def read(self, mkv: StorePath, offset: int = 0, length: int | None = None, growing: bool = False) -> bytes:
         """Block bytes as the recorder wrote them, decrypted when the card is encrypted. A `growing` block (status
         Recording) reads as far as it is written."""
         if self.data_key is not None:
-            return crypto.read_range(mkv, self.data_key, offset, length, growing)
+            return crypto.read_range(local(mkv), self.data_key, offset, length, growing)
         with mkv.open("rb") as f:
             f.seek(offset)
             return f.read() if length is None else f.read(length)
 
-    def plain_size(self, mkv: Path, growing: bool = False) -> int:
+    def plain_size(self, mkv: StorePath, growing: bool = False) -> int:
         """The block's size as the recorder wrote it (before encryption), as far as it is readable."""
-        return crypto.plain_size(mkv, growing) if self.data_key is not None else mkv.stat().st_size
+        return crypto.plain_size(local(mkv), growing) if self.data_key is not None else mkv.stat().st_size
 
-    def block_reads(self, mkv: Path) -> bool:
+    def block_reads(self, mkv: StorePath) -> bool:
         """The whole block reads (and, encrypted, every chunk decrypts) and starts as a Matroska file does. Reads a
         chunk at a time: a check of a card of 300 MB blocks must not hold a block in memory."""
         try:
             if self.data_key is not None:
-                head = crypto.first_bytes_if_intact(mkv, self.data_key, len(EBML_MAGIC))
+                head = crypto.first_bytes_if_intact(local(mkv), self.data_key, len(EBML_MAGIC))
             else:
                 with mkv.open("rb") as f:
                     head = f.read(len(EBML_MAGIC))
@@ -164,8 +173,7 @@ class RecordingStore:
 
     def verify(self, progress: Progress) -> CheckReport:
         report = CheckReport()
-        index_path = self.root / INDEX_NAME
-        if not index_path.exists():
+        if not self.index_path.exists():
             report.index_damaged = "The index is missing"
             indexed: dict[str, str] = {}
         else:
@@ -195,7 +203,7 @@ class RecordingStore:
         report = RepairReport()
         self.close()
         for suffix in ("", "-wal", "-shm"):
-            (self.root / f"{INDEX_NAME}{suffix}").unlink(missing_ok=True)
+            self.index_path.with_name(f"{self.index_path.name}{suffix}").unlink(missing_ok=True)
         recordings = self.recording_files()
         blocks = self.block_files()
         index = self.index
@@ -243,14 +251,14 @@ class RecordingStore:
             if meta.id == recording_id and meta.stop is not None:
                 path = self.root / folder
                 freed = (path / "recording.xml").stat().st_size if (path / "recording.xml").exists() else 0
-                shutil.rmtree(path, ignore_errors=True)
+                rmtree(path, ignore_errors=True)
                 self.space.release(freed)
                 self.index.delete_recording(recording_id)
                 self._prune(path.parent)
                 return True
         return False
 
-    def _prune(self, folder: Path) -> None:
+    def _prune(self, folder: StorePath) -> None:
         """Remove folders left empty, up to the store's root."""
         while folder != self.root and folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()
@@ -263,22 +271,22 @@ class RecordingStore:
             if entry.name == CARD_META:
                 continue
             if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry)
+                rmtree(entry)
             else:
                 entry.unlink()
-        self.space.recount(self.root)
+        self.space.recount(tree_size(self.root))
 
-    def _set_aside(self, sidecar: Path, mkv: Path) -> None:
+    def _set_aside(self, sidecar: StorePath, mkv: StorePath) -> None:
         target = self.root / LOST_FOUND
         target.mkdir(exist_ok=True)
         for path in (sidecar, mkv):
             if path.exists():
-                os.replace(path, target / path.name)
+                path.replace(target / path.name)  # type: ignore[arg-type]  # both on the store's volume
 
-    def _restore_recording(self, index: RecordingIndex, block: BlockMeta, folder: Path) -> None:
+    def _restore_recording(self, index: RecordingIndex, block: BlockMeta, folder: StorePath) -> None:
         meta = RecordingMeta(block.recording_id, "1", block.start, block.stop)
         with contextlib.suppress(OSError):
-            write_bytes_atomic(folder / "recording.xml", recording_xml(meta))
+            write_atomic(folder / "recording.xml", recording_xml(meta))
         index.put_recording(meta, folder.relative_to(self.root).as_posix())
 
     # --- writing ---------------------------------------------------------------------------------------------
@@ -319,7 +327,7 @@ class BlockWriter:
         self.mkv, self.sidecar = block_paths(recording.folder, token, start, store.zone)
         self.mkv.parent.mkdir(parents=True, exist_ok=True)
         self._write_sidecar()
-        raw: BinaryIO = self.mkv.open("wb")
+        raw = cast(BinaryIO, self.mkv.open("wb"))
         self._encrypted = crypto.EncryptedWriter(raw, store.data_key) if store.data_key is not None else None
         self._raw = raw
         self.size = 0
@@ -348,6 +356,11 @@ class BlockWriter:
         self._write_sidecar()
         rel = self.mkv.relative_to(self._store.root).as_posix()
         self._store.index.put_block(self.meta, rel, self.mkv.stat().st_size)
+
+    def abandon(self) -> None:
+        """Let go of a block whose disk failed: close the handle, write nothing more (recovery closes it)."""
+        with contextlib.suppress(Exception):
+            self._raw.close()
 
     def _write_sidecar(self) -> None:
         _replace_counted(self._store.space, self.sidecar, block_xml(self.meta))

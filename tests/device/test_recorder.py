@@ -21,6 +21,7 @@ from device.recorder import keyframes
 from device.recorder.muxer import BlockMuxer, scan
 from device.recorder.recovery import recover_interrupted
 from device.recorder.session import RecordingSession, RecordingStopped
+from device.storage.files import tree_size
 from device.storage.layout import INDEX_NAME, RecordingMeta, VideoAttributes, make_token, parse_block_xml
 from device.storage.space import Space
 from device.storage.store import RecordingStore
@@ -44,7 +45,7 @@ def reopen(store: RecordingStore) -> RecordingStore:
     """The same card after a restart: same key, a fresh index connection."""
     store.close()
     space = Space(store.space.capacity)
-    space.recount(store.root)
+    space.recount(tree_size(store.root))
     return RecordingStore(store.root, space, store.zone, store.serial, store.data_key)
 
 
