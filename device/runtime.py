@@ -110,7 +110,9 @@ class Device:
             ProfileStore(data / "profiles.json", maximum),
         )
         usb = UsbDisk(config.usb_dir or data / "usb", data / "usb.json", config.usb_capacity)
-        shares = ShareService(ShareRegistry(data / "shares.json", store), store)
+        shares = ShareService(
+            ShareRegistry(data / "shares.json", store), store, disks, identity.serial, data / "shares"
+        )
         self.services = Services(bus, JobRegistry(), disks, recorder, ExternalExports(usb), shares)
         self.http = HttpServer(
             self.state, self.services, HTTP_MODULES, config.host, config.http_port, config.ssl_context
@@ -119,6 +121,7 @@ class Device:
 
     async def start(self) -> None:
         await self.services.disks.start()  # mounting a disk starts its continuous profiles
+        await self.services.shares.start()  # a bound share mounts like a disk
         await self.services.recorder.start()
         await self.rtsp.start()
         self.state.params.put("Network.RTSP.Port", str(self.rtsp.port))

@@ -4,7 +4,8 @@ Bodies as WIRE.md §3 recovered them: ``ListSuccess > NetworkShares > NetworkSha
 ``AddSuccess ShareId``, ``TestSuccess JobId``, ``JobSuccess`` holding Progress, GeneralSuccess or GeneralError,
 and ``GeneralSuccess`` directly under the root for remove and modify. list.cgi without ``shareid`` lists all
 (real clients leave it out). The password is never in any answer. test.cgi's schemaversion is optional (the spec
-marks it so, N-11). bind.cgi and unbind.cgi, which need recording to the share, are not served yet.
+marks it so, N-11). bind.cgi answers ``BindSuccess DiskID`` (capital ID, as the spec writes it, N-5); unbind.cgi
+``GeneralSuccess``.
 """
 
 from __future__ import annotations
@@ -82,7 +83,8 @@ async def modify_cgi(request: web.Request, args: Args) -> web.Response:
     changes: dict[str, str | int] = {
         f: args[a].strip() if a != "pass" else args[a] for a, f in fields.items() if a in args
     }
-    services_of(request).shares.registry.modify(share_id, changes)
+    shares = services_of(request).shares
+    shares.renamed(shares.registry.modify(share_id, changes))
     return _general_success()
 
 
@@ -92,6 +94,30 @@ async def remove_cgi(request: web.Request, args: Args) -> web.Response:
     if not ids:
         raise ApiFailure(20, "Invalid request. Required argument missing: shareid.")
     services_of(request).shares.registry.remove(ids)
+    return _general_success()
+
+
+def _share_id(args: Args) -> str:
+    share_id = args.get("shareid", "").strip()
+    if not share_id:
+        raise ApiFailure(20, "Invalid request. Required argument missing: shareid.")
+    return share_id
+
+
+@versioned(API)
+async def bind_cgi(request: web.Request, args: Args) -> web.Response:
+    automatic = args.get("automaticmount", "yes").strip().lower()
+    if automatic not in ("yes", "no"):
+        raise ApiFailure(20, f"Invalid request. automaticmount must be yes or no, not '{automatic}'.")
+    disk_id = await services_of(request).shares.bind(_share_id(args), automatic == "yes")
+    root = API.root()
+    API.sub(root, "BindSuccess", DiskID=disk_id)
+    return xml_response(root)
+
+
+@versioned(API)
+async def unbind_cgi(request: web.Request, args: Args) -> web.Response:
+    await services_of(request).shares.unbind(_share_id(args))
     return _general_success()
 
 
@@ -145,6 +171,8 @@ MODULE = HttpModule(
             ("add", add_cgi),
             ("modify", modify_cgi),
             ("remove", remove_cgi),
+            ("bind", bind_cgi),
+            ("unbind", unbind_cgi),
             ("test", test_cgi),
             ("job", job_cgi),
             ("schemaversions", schemaversions_cgi),

@@ -25,7 +25,7 @@ from device.recorder.recovery import recover_interrupted
 from device.recorder.session import RecordingSession, RecordingStopped
 from device.recorder.sources import SourceHub
 from device.state import DeviceState
-from device.storage.layout import INDEX_NAME, RecordingMeta, VideoAttributes, make_token
+from device.storage.layout import RecordingMeta, VideoAttributes, make_token
 from device.storage.manager import DiskManager
 from device.storage.store import RecordingStore
 
@@ -174,8 +174,11 @@ class RecordingService:
             with contextlib.suppress(asyncio.CancelledError):
                 await active.task
         await self.hub.unsubscribe(active.options, active.queue)
-        with contextlib.suppress(RecordingStopped):
+        try:
             await asyncio.to_thread(active.session.finish)
+        except RecordingStopped as exc:
+            if exc.lost:  # stop.cgi, or a disk going, found the NAS gone: the recording ends where it was cut
+                log.warning("recording %s ended on a lost disk: %s", recording_id, exc.reason)
         self.disks.refresh_state(active.disk_id)
         self._publish()
 
@@ -252,14 +255,18 @@ class RecordingService:
                     await self._make_room(active.disk_id)
         except RecordingStopped as exc:
             log.warning("recording %s stopped: %s", active.recording_id, exc.reason)
-            await self._ended(active)
+            await self._ended(active, lost=exc.lost)
 
-    async def _ended(self, active: Active) -> None:
-        """A recording stopped by itself (disk full, write error): free space and carry on for a profile."""
+    async def _ended(self, active: Active, lost: bool = False) -> None:
+        """A recording stopped by itself (disk full, write error): free space and carry on for a profile. A lost
+        disk (a NAS gone away) is the disks' to handle: they reconnect, and disk_ready starts the profile again."""
         self.active.pop(active.recording_id, None)
         await self.hub.unsubscribe(active.options, active.queue)
-        self.disks.refresh_state(active.disk_id)
         self._publish()
+        if lost:
+            await self.disks.connection_lost(active.disk_id, "a recording could not write to it")
+            return
+        self.disks.refresh_state(active.disk_id)
         profile = self.profiles.get(active.profile) if active.profile is not None else None
         if profile is not None and await self.disks.clean(active.disk_id):
             with contextlib.suppress(RecordingRefused):
@@ -293,7 +300,7 @@ class RecordingService:
 
 
 def _delete_recording(store: RecordingStore, recording_id: str) -> None:
-    db = keyframes.ensure_keyframe_table(store.root / INDEX_NAME)
+    db = keyframes.ensure_keyframe_table(store.index_path)
     try:
         for block in store.index.blocks(recording_id):
             keyframes.delete_keyframes(db, block.meta.token)

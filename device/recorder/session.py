@@ -22,7 +22,7 @@ from fractions import Fraction
 from device.media.synthetic import EncodedFrame
 from device.recorder import keyframes
 from device.recorder.muxer import DEFAULT_WRITING_APP, BlockMuxer
-from device.storage.layout import INDEX_NAME, RecordingMeta
+from device.storage.layout import RecordingMeta
 from device.storage.space import DiskFull
 from device.storage.store import BlockWriter, RecordingStore, RecordingWriter
 
@@ -31,11 +31,13 @@ CLOSING_MARGIN = 4096
 
 
 class RecordingStopped(Exception):
-    """The recording could not go on and has been closed as far as possible; `reason` says why."""
+    """The recording could not go on and has been closed as far as possible; `reason` says why. `lost`: the disk
+    itself failed (a NAS that went away), not just filled up."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, lost: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.lost = lost
 
 
 class RecordingSession:
@@ -63,7 +65,7 @@ class RecordingSession:
         self.split = timedelta(seconds=split_seconds)
         self.writing_app = writing_app
         self._own_db = keyframe_db is None
-        self._db = keyframe_db if keyframe_db is not None else keyframes.ensure_keyframe_table(store.root / INDEX_NAME)
+        self._db = keyframe_db if keyframe_db is not None else keyframes.ensure_keyframe_table(store.index_path)
         self._block: BlockWriter | None = None
         self._muxer: BlockMuxer | None = None
         self._last: EncodedFrame | None = None
@@ -122,6 +124,9 @@ class RecordingSession:
         except DiskFull as exc:
             self._stop_on_full()
             raise RecordingStopped(f"disk full: {exc}") from exc
+        except OSError as exc:
+            self._abandon()
+            raise RecordingStopped(f"the disk cannot be written: {exc}", lost=True) from exc
 
     def finish(self, stop: datetime | None = None) -> None:
         """Close the current block and the recording. The recording's StopTime is `stop`, or the last block's
@@ -134,11 +139,14 @@ class RecordingSession:
             return
         try:
             block_stop = self._close_block(None)
+            ends = [t for t in (stop, block_stop, self.stop) if t is not None]
+            self._end(max(ends) if ends else self._recording.meta.start)
         except DiskFull as exc:
             self._stop_on_full()
             raise RecordingStopped(f"disk full: {exc}") from exc
-        ends = [t for t in (stop, block_stop, self.stop) if t is not None]
-        self._end(max(ends) if ends else self._recording.meta.start)
+        except OSError as exc:
+            self._abandon()
+            raise RecordingStopped(f"the disk cannot be written: {exc}", lost=True) from exc
 
     # --- internals
 
@@ -216,6 +224,22 @@ class RecordingSession:
         self._release_margin()
         with contextlib.suppress(Exception):
             self._end(self.stop or self._recording.meta.start)
+        self._finished = True
+        self._close_db()
+
+    def _abandon(self) -> None:
+        """The disk failed under a write (a NAS that went away): nothing more can be written to it. What reached
+        it is whole clusters; the block's sidecar and recording.xml still say it runs, and recovery closes them
+        at the last whole frame when the disk is back. Never raises."""
+        block, muxer = self._block, self._muxer
+        self._block = self._muxer = None
+        with contextlib.suppress(Exception):
+            if muxer is not None:
+                muxer.abort()
+        with contextlib.suppress(Exception):
+            if block is not None:
+                block.abandon()
+        self._release_margin()
         self._finished = True
         self._close_db()
 

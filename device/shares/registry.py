@@ -1,8 +1,10 @@
 """The camera's network shares (Network share API add/modify/remove/list), kept in the data dir.
 
-Each share is mirrored, read-only and for administrators, as the ``NetworkShare.N#`` parameters real firmware
-shows (WIRE.md §10): Address, Name, Password (always ``******``), Port, Share, ShareId, Username. The password
-itself lives only in ``shares.json`` (mode 0600) and is never returned by any API. Share IDs are numeric, as
+Each share is mirrored, for administrators, as the ``NetworkShare.N#`` parameters real firmware shows (WIRE.md
+§10): Address, Name, Password (always ``******``), Port, Share, ShareId, Username. Port is also the parameter
+form of mount.cifs's ``port=`` option and may be set through param.cgi (not while the share is bound, as with
+modify.cgi); the others are read-only. The password itself lives only in ``shares.json`` (mode 0600) and is
+never returned by any API. Share IDs are numeric, as
 real firmware assigns them, unless the client gives one (``[A-Za-z0-9-]+``).
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -21,6 +24,7 @@ from device.users import Role
 
 MAX_SHARES = 8
 SHARE_ID = re.compile(r"[A-Za-z0-9-]+")
+PORT_PARAM = re.compile(r"NetworkShare\.N(\d+)\.Port")
 HIDDEN = "******"
 
 
@@ -39,6 +43,8 @@ class ShareConfig:
     port: int = 0
     """0: the SMB default (445)."""
     bound: bool = False
+    automount: bool = True
+    """bind.cgi's automaticmount: mount on bind and at every start."""
 
 
 class ShareRegistry:
@@ -53,6 +59,7 @@ class ShareRegistry:
             except TypeError:
                 continue  # a hand-edited entry the camera cannot read must not stop it from starting
         self._mirror()
+        params.subscribe(self._on_param)
 
     def shares(self) -> list[ShareConfig]:
         return list(self._shares)
@@ -96,6 +103,12 @@ class ShareRegistry:
         self._save()
         return updated
 
+    def set_bound(self, share_id: str, bound: bool, automount: bool) -> ShareConfig:
+        updated = replace(self.get(share_id), bound=bound, automount=automount)
+        self._shares = [updated if s.share_id == share_id else s for s in self._shares]
+        self._save()
+        return updated
+
     def remove(self, share_ids: list[str]) -> None:
         """All or nothing: an unknown or bound share in the list leaves every share in place."""
         for share_id in share_ids:
@@ -107,6 +120,25 @@ class ShareRegistry:
     def _save(self) -> None:
         write_json_atomic(self._path, [asdict(s) for s in self._shares], private=True)
         self._mirror()
+
+    def _on_param(self, name: str, value: str) -> None:
+        """param.cgi set ``NetworkShare.N#.Port`` (already validated): the share's port follows."""
+        match = PORT_PARAM.fullmatch(name)
+        if match is None or int(match.group(1)) >= len(self._shares):
+            return
+        share = self._shares[int(match.group(1))]
+        if share.port != int(value):
+            self.modify(share.share_id, {"port": int(value)})
+
+    def _port_check(self, share_id: str) -> Callable[[str], str]:
+        def check(value: str) -> str:
+            if not value.strip().isdigit() or not 0 <= int(value) <= 65535:
+                raise ValueError("a port is 0 (the SMB default, 445) to 65535")
+            if self.get(share_id).bound and self.get(share_id).port != int(value):
+                raise ValueError("the network share is bound; unbind it before changing its port")
+            return str(int(value))
+
+        return check
 
     def _mirror(self) -> None:
         self._params.undefine_group("NetworkShare")
@@ -121,4 +153,9 @@ class ShareRegistry:
                 "Username": share.user,
             }
             for key, value in values.items():
-                self._params.define(ParamDef(f"NetworkShare.N{index}.{key}", value, Role.ADMIN, None, persist=False))
+                name = f"NetworkShare.N{index}.{key}"
+                if key == "Port":
+                    definition = ParamDef(name, value, Role.ADMIN, Role.ADMIN, self._port_check(share.share_id), False)
+                else:
+                    definition = ParamDef(name, value, Role.ADMIN, None, persist=False)
+                self._params.define(definition)

@@ -14,6 +14,7 @@ share (710), write a file (740), read it back and compare (750); anything else i
 from __future__ import annotations
 
 import contextlib
+import os
 import secrets
 import socket
 import uuid
@@ -29,6 +30,11 @@ from device.errors import CodedError
 
 DEFAULT_PORT = 445
 CONNECT_TIMEOUT = 5
+RECEIVE_TIMEOUT = 5
+# smbprotocol waits up to 600 s for a silent server before it sends a keep-alive, and gives up after two of them;
+# a camera must notice a hung NAS within seconds, or its recording stalls for 20 minutes. Read by every new
+# Connection (smbprotocol.connection), so set before any share is reached.
+os.environ.setdefault("SMB_EXPERIMENTAL_TRANSPORT_RECEIVE_TIMEOUT", str(RECEIVE_TIMEOUT))
 DIALECTS = {
     "2.0": Dialects.SMB_2_0_2,
     "2.1": Dialects.SMB_2_1_0,
@@ -146,12 +152,18 @@ def _reach(target: ShareTarget) -> None:
         ) from None
 
 
+def pin_dialect(target: ShareTarget, cache: dict[str, Any]) -> None:
+    """Negotiate the dialect `vers=` asks for and leave the connection in `cache` for smbclient to use."""
+    if target.options.dialect is None:
+        return
+    connection = Connection(uuid.uuid4(), target.address, target.effective_port, require_signing=True)
+    connection.connect(dialect=target.options.dialect, timeout=CONNECT_TIMEOUT)
+    cache[f"{target.address.lower()}:{target.effective_port}"] = connection
+
+
 def _open(target: ShareTarget, cache: dict[str, Any]) -> None:
     try:
-        if target.options.dialect is not None:
-            connection = Connection(uuid.uuid4(), target.address, target.effective_port, require_signing=True)
-            connection.connect(dialect=target.options.dialect, timeout=CONNECT_TIMEOUT)
-            cache[f"{target.address.lower()}:{target.effective_port}"] = connection
+        pin_dialect(target, cache)
         smbclient.listdir(target.unc(), **target.call_kwargs(cache))
     except SMBAuthenticationError as exc:
         raise ShareTestError(710, f"Error while mounting network share: the NAS refused the login ({exc}).") from None

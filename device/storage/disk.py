@@ -9,13 +9,16 @@ levels, storage limit).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from device.storage.crypto import WrappedKey
+from device.storage.files import StorePath
 from device.storage.layout import CARD_META
+from device.storage.sharestore import ShareConnection
 from device.storage.space import Space
 from device.storage.store import RecordingStore
 
@@ -81,13 +84,19 @@ class CameraDiskState:
 @dataclass
 class Disk:
     spec: DiskSpec
-    root: Path  # the card's folder
+    root: StorePath  # the card's folder; for a mounted share, the camera's folder on it
     capacity: int
     camera: CameraDiskState
     space: Space = field(init=False)
     store: RecordingStore | None = None
     enabled_at_boot: bool = True
     readonly_mount: bool = False
+    connector: Callable[[], ShareConnection] | None = None
+    """A bound share: how to reach it (blocking; the Network share API sets it on bind)."""
+    connection: ShareConnection | None = None
+    """A mounted share: what the connector found."""
+    reachable: bool = True
+    """False while a bound share cannot be reached (the camera keeps trying)."""
 
     def __post_init__(self) -> None:
         self.space = Space(self.capacity)
@@ -100,7 +109,14 @@ class Disk:
     def mounted(self) -> bool:
         return self.store is not None
 
+    @property
+    def index_path(self) -> Path | None:
+        """Where the store's index lives when not on the disk itself (a share's local working copy)."""
+        return self.connection.index_path if self.connection is not None else None
+
     def card(self) -> CardMeta | None:
+        if self.spec is SHARE:  # a share has no card: its file system is the protocol
+            return CardMeta("cifs") if self.camera.present else None
         try:
             data = json.loads((self.root / CARD_META).read_text(encoding="utf-8"))
         except (FileNotFoundError, ValueError):
@@ -108,6 +124,9 @@ class Disk:
         return CardMeta(**data)
 
     def write_card(self, meta: CardMeta) -> None:
+        if self.spec is SHARE:
+            return
+        assert isinstance(self.root, Path)
         self.root.mkdir(parents=True, exist_ok=True)
         path = self.root / CARD_META
         tmp = path.with_name(f".{path.name}.tmp")
@@ -143,6 +162,8 @@ class Disk:
             return DiskStatus.FAILED
         if self.mounted:
             return DiskStatus.OK
+        if not self.reachable:
+            return DiskStatus.DISCONNECTED
         return self.encryption_status() or DiskStatus.CONNECTED
 
     @property

@@ -11,26 +11,31 @@ import asyncio
 import contextlib
 import logging
 import os
-import shutil
 import threading
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 from typing import Protocol
 
 from device.events.bus import STORAGE_ALERT, STORAGE_DISRUPTION, EventBus
 from device.persist import read_json, write_json_atomic
 from device.state import DeviceState
-from device.storage import crypto
+from device.storage import crypto, sharestore
 from device.storage.cleanup import BlockInfo, Rules, choose_blocks
 from device.storage.disk import SD_CARD, SHARE, CameraDiskState, CardMeta, Disk
+from device.storage.files import StorePath, rmtree, tree_size
 from device.storage.index import IndexUnusable
 from device.storage.sample import write_sample_recording
+from device.storage.sharestore import ShareConnection
 from device.storage.store import CheckReport, RecordingStore, RepairReport
 
 log = logging.getLogger(__name__)
 Progress = Callable[[float], None]
 GIB = 1024**3
+RECONNECT_FIRST = 1.0
+RECONNECT_MAX = 30.0
+"""Backoff between attempts to reach a lost share: 1, 2, 4, ... seconds, then every 30 s, as long as it is bound."""
+SHARE_CHECK_SECONDS = 5.0
+INDEX_PUBLISH_SECONDS = 30.0
 
 
 class DiskListener(Protocol):
@@ -71,6 +76,9 @@ class DiskManager:
         self._cleaning: asyncio.Future[int] | None = None
         self.listeners: list[DiskListener] = []
         self._pending: set[asyncio.Task[None]] = set()
+        self._reconnecting: dict[str, asyncio.Task[None]] = {}
+        self._watcher: asyncio.Task[None] | None = None
+        self._published: dict[str, tuple[tuple[int, ...], float]] = {}
         state.params.subscribe(self._on_param)
 
     # --- lifecycle -------------------------------------------------------------------------------------------
@@ -88,15 +96,20 @@ class DiskManager:
                 except Exception:  # no card problem may keep the camera from starting
                     log.exception("%s could not be mounted at start", disk.id)
             self._publish(disk)
-        self._cleaner = asyncio.get_running_loop().create_task(self.run_cleaner(), name="cleaner")
+        loop = asyncio.get_running_loop()
+        self._cleaner = loop.create_task(self.run_cleaner(), name="cleaner")
+        self._watcher = loop.create_task(self.run_share_watch(), name="share-watch")
 
     async def stop(self) -> None:
-        if self._cleaner is not None:
-            self._cleaner.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._cleaner
+        for task in [self._cleaner, self._watcher, *self._reconnecting.values()]:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._reconnecting.clear()
         await self._cleanup_finished()
         for disk in self.disks.values():
+            await self._publish_index(disk)
             self._close(disk)
         self.save()
 
@@ -144,6 +157,8 @@ class DiskManager:
         self._check_usable(disk)
         if not disk.enabled_at_boot:
             raise DiskError("The disk is disabled (Storage.Enabled=no); enable it and restart the camera.")
+        if disk.spec is SHARE:
+            await self._connect_share(disk)
         card = disk.card()
         required = self._param(disk, "RequiredFileSystem")
         # A required file system formats a card that has another one, unless the card is locked.
@@ -164,7 +179,8 @@ class DiskManager:
             log.info("%s: %s; rebuilding it on mount", disk.id, exc)
             store = self._new_store(disk)
             await asyncio.to_thread(store.rebuild, progress)
-        if auto_repair and card.file_system == "ext4":
+        # A share's index may be a copy published before an outage: always compare it with the files.
+        if (auto_repair and card.file_system == "ext4") or card.file_system == "cifs":
             report = await asyncio.to_thread(store.verify, lambda f: progress(f / 2))
             if not report.ok:
                 log.info("%s: %s; repairing on mount", disk.id, report.describe())
@@ -181,10 +197,12 @@ class DiskManager:
 
     async def unmount(self, disk_id: str) -> str:
         disk = self.disk(disk_id)
+        self._stop_reconnecting(disk)  # unmounted on purpose: no more attempts to reach a lost share
         if not disk.mounted:
             return "The disk is already unmounted."
         await self._going(disk)
         await self._cleanup_finished()
+        await self._publish_index(disk)
         self._close(disk)
         self.save()
         self._publish(disk)
@@ -206,6 +224,8 @@ class DiskManager:
             await self._cleanup_finished()
         self._close(disk)
         self._publish(disk)
+        if disk.spec is SHARE:
+            await self._connect_share(disk)  # formatting a share empties the camera's folder on it
         await self._format(disk, chosen, lambda f: progress(f * 0.9))
         if was_mounted:
             await self.mount(disk.id)
@@ -457,6 +477,132 @@ class DiskManager:
                 raise DiskError("The disk is not mounted for writing.")
             return write_sample_recording(disk.store, start, seconds, block_seconds)
 
+    # --- network shares -------------------------------------------------------------------------------------
+
+    async def attach_share(self, connector: Callable[[], ShareConnection], name: str, automatic: bool) -> None:
+        """A share was bound to the NetworkShare disk: it is present from now on, and mounted at once (and at
+        every start) when `automatic`; a share that cannot be reached yet is tried again with backoff."""
+        disk = self.disks[SHARE.disk_id]
+        disk.connector = connector
+        disk.camera.present = True
+        disk.reachable = True
+        self.state.params.put(f"Storage.{SHARE.group}.FriendlyName", name)
+        self._publish(disk)
+        if not automatic:
+            return
+        try:
+            await self.mount(disk.id)
+        except DiskError as exc:
+            log.warning("%s not mounted on bind: %s", disk.id, exc)
+            self._start_reconnecting(disk)
+
+    async def detach_share(self) -> None:
+        """The share was unbound (it is unmounted: the API refuses otherwise)."""
+        disk = self.disks[SHARE.disk_id]
+        self._stop_reconnecting(disk)
+        if disk.mounted:
+            await self.unmount(disk.id)
+        disk.connector = None
+        disk.camera.present = False
+        disk.reachable = True
+        disk.capacity = 0
+        disk.space.recount(0, 0)
+        self.state.params.put(f"Storage.{SHARE.group}.FriendlyName", "")
+        self._publish(disk)
+
+    def rename_share(self, name: str) -> None:
+        self.state.params.put(f"Storage.{SHARE.group}.FriendlyName", name)
+
+    async def connection_lost(self, disk_id: str, reason: str) -> None:
+        """A mounted share stopped answering (the recorder's write failed, or the watch could not reach it):
+        recordings end at what reached the NAS, the disk reports disconnected with a storage disruption, and
+        the camera keeps trying to reach it again (`recover_interrupted` closes the cut block on return)."""
+        disk = self.disk(disk_id)
+        if disk.spec is not SHARE or not disk.reachable or not disk.mounted:
+            return
+        log.warning("%s lost: %s", disk_id, reason)
+        disk.reachable = False
+        await self._going(disk)
+        await self._cleanup_finished()
+        self._close(disk)
+        self._publish(disk)
+        self._start_reconnecting(disk)
+
+    async def run_share_watch(self, interval: float = SHARE_CHECK_SECONDS) -> None:
+        """Keep a mounted share's size current, publish its index when it changed, and notice a NAS that went
+        away while nothing was being written."""
+        while True:
+            await asyncio.sleep(interval)
+            disk = self.disks[SHARE.disk_id]
+            if not disk.mounted or disk.connection is None:
+                continue
+            try:
+                await asyncio.to_thread(self._recount, disk)
+                version, published = self._published.get(disk.id, ((), 0.0))
+                now = self.state.clock.monotonic()
+                if disk.index_path is not None and now - published >= INDEX_PUBLISH_SECONDS:
+                    current = sharestore.index_version(disk.index_path)
+                    if current != version:
+                        await self._publish_index(disk)
+                self._publish(disk)
+            except OSError as exc:
+                await self.connection_lost(disk.id, str(exc))
+
+    async def _connect_share(self, disk: Disk) -> None:
+        if disk.connection is not None:
+            return
+        if disk.connector is None:
+            raise DiskError("No network share is bound to this disk. Bind one with networkshare/bind.cgi.")
+        try:
+            disk.connection = await asyncio.to_thread(disk.connector)
+        except OSError as exc:
+            disk.reachable = False
+            self._publish(disk)
+            reason = exc.strerror or str(exc)
+            if not reason.lower().startswith("the network share"):
+                reason = f"the network share cannot be reached: {reason}"
+            raise DiskError(reason[0].upper() + reason[1:]) from None
+        disk.root = disk.connection.root
+        disk.capacity = disk.connection.total
+        disk.reachable = True
+
+    async def _publish_index(self, disk: Disk) -> None:
+        """Put the working copy of a share's index on the share (no-op for local disks or a lost share)."""
+        connection, store = disk.connection, disk.store
+        if connection is None or store is None or not disk.reachable:
+            return
+        version = sharestore.index_version(connection.index_path)
+        try:
+            await asyncio.to_thread(sharestore.publish_index, connection.index_path, connection.root)
+        except OSError as exc:
+            log.warning("%s: the index could not be published to the share: %s", disk.id, exc)
+            return
+        self._published[disk.id] = (version, self.state.clock.monotonic())
+
+    def _start_reconnecting(self, disk: Disk) -> None:
+        if disk.id in self._reconnecting and not self._reconnecting[disk.id].done():
+            return
+        task = asyncio.get_running_loop().create_task(self._reconnect(disk), name=f"reconnect-{disk.id}")
+        self._reconnecting[disk.id] = task
+
+    def _stop_reconnecting(self, disk: Disk) -> None:
+        task = self._reconnecting.pop(disk.id, None)
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+
+    async def _reconnect(self, disk: Disk) -> None:
+        delay = RECONNECT_FIRST
+        while disk.camera.present and not disk.mounted:
+            await asyncio.sleep(delay)
+            try:
+                await self.mount(disk.id)
+            except DiskError as exc:
+                log.info("%s still unreachable (next try in %.0f s): %s", disk.id, min(delay * 2, RECONNECT_MAX), exc)
+                delay = min(delay * 2, RECONNECT_MAX)
+            else:
+                log.info("%s is back and mounted", disk.id)
+        self._reconnecting.pop(disk.id, None)
+
     # --- scenarios (what an installer meets in the field) ----------------------------------------------------
 
     async def pull_card(self, disk_id: str) -> None:
@@ -537,26 +683,39 @@ class DiskManager:
 
     def _new_store(self, disk: Disk) -> RecordingStore:
         identity = self.state.identity
-        return RecordingStore(disk.root, disk.space, identity.zone, identity.serial, disk.data_key())
+        key = disk.data_key()
+        return RecordingStore(disk.root, disk.space, identity.zone, identity.serial, key, disk.index_path)
+
+    def _recount(self, disk: Disk) -> None:
+        """What the disk holds: the files under the card's folder, or, on a share, what the NAS says is used."""
+        if disk.connection is not None:
+            total, free = disk.connection.volume.usage()
+            disk.capacity = total
+            disk.space.recount(total - free, total)
+        else:
+            disk.space.recount(tree_size(disk.root))
 
     def _open_store(self, disk: Disk) -> RecordingStore:
-        disk.space.recount(disk.root)
+        self._recount(disk)
         store = self._new_store(disk)
         store.index  # noqa: B018 - open (or create) the index now, not on the first write
         return store
 
     async def _format(self, disk: Disk, file_system: str, progress: Progress) -> None:
         disk.root.mkdir(parents=True, exist_ok=True)
-        entries = list(disk.root.iterdir())
+        root = disk.root
+        entries: list[StorePath] = await asyncio.to_thread(lambda: list(root.iterdir()))
         store = self._new_store(disk)
         await asyncio.to_thread(_erase, store, entries, progress)
+        if disk.index_path is not None:
+            sharestore.forget_working_copy(disk.index_path)
         wrapped = None
         if disk.camera.encryption_enabled and disk.camera.passphrase_key and disk.camera.key_salt:
             key, salt = bytes.fromhex(disk.camera.passphrase_key), bytes.fromhex(disk.camera.key_salt)
             wrapped = crypto.WrappedKey.create(key, salt).to_json()
         disk.write_card(CardMeta(file_system, wrapped))
         self.state.params.put(f"Storage.{disk.spec.group}.FileSystem", file_system)
-        disk.space.recount(disk.root)
+        await asyncio.to_thread(self._recount, disk)
 
     def _close(self, disk: Disk) -> None:
         with self._store_lock:  # waits for a cleanup or sample write in a worker thread to finish
@@ -564,6 +723,7 @@ class DiskManager:
                 disk.store.close()
                 disk.store = None
         disk.readonly_mount = False
+        disk.connection = None
 
     def _on_param(self, name: str, value: str) -> None:
         for disk in self.disks.values():
@@ -600,12 +760,12 @@ def check_passphrase(passphrase: str, message: str, code: int = 110) -> None:
         raise EncryptionError(code, f"{message} It must be 1 to {crypto.MAX_PASSPHRASE_BYTES} bytes.")
 
 
-def _erase(store: RecordingStore, entries: list[Path], progress: Progress) -> None:
+def _erase(store: RecordingStore, entries: list[StorePath], progress: Progress) -> None:
     """Format's real work: remove everything, counting entries as progress."""
     total = max(1, len(entries))
     for n, entry in enumerate(entries, 1):
         if entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry, ignore_errors=True)
+            rmtree(entry, ignore_errors=True)
         else:
             entry.unlink(missing_ok=True)
         progress(n / total)
