@@ -139,6 +139,20 @@ class NetworkShares:
     async def remove(self, share_ids: Sequence[str]) -> None:
         self._success(await self._xml("remove", shareid=",".join(share_ids)), "remove.cgi")
 
+    async def bind(self, share_id: str, automatic_mount: bool = True) -> str:
+        """Bind the share to the camera's NetworkShare disk; the Disk ID to record to. With `automatic_mount` the
+        camera mounts it now and at every start (and keeps trying while the NAS is away)."""
+        root = await self._xml("bind", shareid=share_id, automaticmount="yes" if automatic_mount else "no")
+        element = xmlwire.find(root, "BindSuccess")
+        disk_id = xmlwire.attr(element, "DiskID", "DiskId") if element is not None else None
+        if not disk_id:
+            raise ProtocolError("bind.cgi answered without a DiskID")
+        return disk_id
+
+    async def unbind(self, share_id: str) -> None:
+        """Free the share (refused with 400 while its disk is mounted: unmount it first)."""
+        self._success(await self._xml("unbind", shareid=share_id), "unbind.cgi")
+
     async def start_test(
         self,
         share_id: str | None = None,

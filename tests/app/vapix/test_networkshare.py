@@ -6,9 +6,12 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
+from app.vapix.disks import DiskManagement, DiskStatus
 from app.vapix.errors import ApiError
 from app.vapix.jobs import JobFailedError
 from app.vapix.networkshare import NetworkShare, NetworkShares, ShareTestStatus
+from app.vapix.recordings import RecordingControl, RecordingQuery, Recordings
+from tests.app.vapix.test_disks import run_job
 from tests.conftest import transport_for
 from tests.device.disk_client import param_update
 from tests.support.samba import RECORDINGS, samba, samba_clean  # noqa: F401
@@ -64,3 +67,30 @@ async def test_a_share_is_added_and_tested_with_progress_then_removed(device, sa
         assert (await shares.shares([share_id]))[0].nice_name == "Office"
         await shares.remove([share_id])
         assert await shares.shares() == []
+
+
+async def test_a_bound_share_is_recorded_to_and_unbound_in_the_order_the_camera_requires(device, samba_clean):  # noqa: F811
+    param_update(device, **{"root.Storage.S1.ExtraMountOptions": f"port={samba_clean.port}"})
+    async with transport_for(device, "admin") as transport:
+        shares, disks = NetworkShares(transport), DiskManagement(transport)
+        share_id = await shares.add("Office NAS", samba_clean.host, RECORDINGS, samba_clean.user, samba_clean.password)
+        disk_id = await shares.bind(share_id)
+        assert disk_id == "NetworkShare"
+        assert (await shares.shares())[0].disk_id == disk_id
+        share_disk = await disks.disk(disk_id)
+        assert (share_disk.status, share_disk.filesystem, share_disk.name) == (DiskStatus.OK, "cifs", "Office NAS")
+        assert share_disk.total_kb > 0
+
+        control = RecordingControl(transport)
+        recording_id = await control.record(disk_id)
+        await control.stop(recording_id)
+        listed = [r async for r in Recordings(transport).iterate(RecordingQuery(disk_id=disk_id))]
+        assert [r.recording_id for r in listed] == [recording_id]
+
+        with pytest.raises(ApiError) as mounted:
+            await shares.unbind(share_id)
+        assert mounted.value.code == 400
+        await run_job(disks, await disks.unmount(disk_id), disk_id)
+        await shares.unbind(share_id)
+        assert (await shares.shares())[0].disk_id is None
+        assert (await disks.disk(disk_id)).status is DiskStatus.DISCONNECTED
