@@ -14,6 +14,7 @@ import pytest
 from lxml import etree
 
 from tests.device.disk_client import disk, get, get_xml, mount, param_update, run_ok, unmount, until
+from tests.device.test_export import export, strip_times
 from tests.device.test_network_share_api import add, code, credentials, listing, share_cgi, use_port
 from tests.device.test_recorder import decode_times
 from tests.device.test_recording_api import cgi
@@ -98,6 +99,10 @@ def test_a_recording_on_the_share_is_listed_and_plays_back_from_the_nas(device, 
     )  # fmt: skip
     width, frames = played.stdout.strip().split(",")
     assert (width, int(frames)) == ("640", len(times)), played.stderr
+
+    exported = export(device, {"recordingid": recording_id}, diskid=SHARE)  # a clip straight from the NAS
+    assert exported.status_code == 200
+    assert strip_times(exported.content) == times
 
     unmount(device, SHARE)  # the index goes to the share with the recordings, as real cameras keep it
     with sqlite3.connect(folder / "index.db") as index:
