@@ -135,7 +135,7 @@ class Device:
         await self.http.stop()
         await self.rtsp.stop()
         await self.services.exports.stop()
-        await self.services.shares.stop()
         await self.services.recorder.stop()  # recordings close cleanly before the disks go
         await self.services.jobs.stop()
-        await self.services.disks.stop()
+        await self.services.disks.stop()  # a share's index is published on the way out
+        await self.services.shares.stop()  # and only then its connections are closed

@@ -547,6 +547,8 @@ class DiskManager:
                 self._publish(disk)
             except OSError as exc:
                 await self.connection_lost(disk.id, str(exc))
+            except Exception:  # the watch must outlive any surprise, or a lost NAS goes unnoticed
+                log.exception("%s: the share watch failed", disk.id)
 
     async def _connect_share(self, disk: Disk) -> None:
         if disk.connection is not None:
@@ -688,8 +690,9 @@ class DiskManager:
 
     def _recount(self, disk: Disk) -> None:
         """What the disk holds: the files under the card's folder, or, on a share, what the NAS says is used."""
-        if disk.connection is not None:
-            total, free = disk.connection.volume.usage()
+        connection = disk.connection  # the watch runs this in a thread while the loop may unmount
+        if connection is not None:
+            total, free = connection.volume.usage()
             disk.capacity = total
             disk.space.recount(total - free, total)
         else:

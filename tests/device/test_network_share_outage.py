@@ -41,8 +41,8 @@ async def camera(tmp_path: Path, samba_clean: SambaServer) -> AsyncIterator[Devi
     await device.services.shares.start()
     yield device
     await device.services.recorder.stop()
-    await device.services.shares.stop()
     await device.services.disks.stop()
+    await device.services.shares.stop()
 
 
 def disruption(events: list[Event]) -> list[str]:
