@@ -136,7 +136,8 @@ def test_the_port_can_be_set_as_the_shares_own_parameter(device, samba_clean):  
     bind(device, share_id)
     until(lambda: disk(device, SHARE)["status"] == "OK")
     refused = get(device, "/axis-cgi/param.cgi", action="update", **{"root.NetworkShare.N0.Port": "445"})
-    assert refused.text.startswith("# Error") and "bound" in refused.text
+    assert refused.text.startswith("# Error")
+    assert "bound" in refused.text
     assert get(device, "/axis-cgi/param.cgi", action="list", group="NetworkShare.N0.Port").text.strip() == (
         f"root.NetworkShare.N0.Port={samba_clean.port}"
     )
