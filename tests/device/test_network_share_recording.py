@@ -21,7 +21,7 @@ from tests.device.test_recording_api import cgi
 from tests.device.test_recording_api import listing as recordings
 from tests.device.test_rtsp_playback import playback_url
 from tests.support.device_process import SERIAL
-from tests.support.samba import RECORDINGS, SambaServer, samba, samba_clean  # noqa: F401
+from tests.support.samba import RECORDINGS, SEALED, SambaServer, samba, samba_clean  # noqa: F401
 
 pytestmark = pytest.mark.functional
 SHARE = "NetworkShare"
@@ -154,4 +154,23 @@ def test_a_bound_share_is_mounted_again_after_a_restart_and_keeps_its_recordings
     device.restart()
     assert [s.get("DiskId") for s in listing(device)] == [SHARE]
     until(lambda: disk(device, SHARE)["status"] == "OK")
+    assert recordings(device, diskid=SHARE)[recording_id]["recordingstatus"] == "completed"
+
+
+def test_the_mount_follows_the_dialect_and_encryption_of_the_mount_options(device, samba_clean):  # noqa: F811
+    """vers= and seal apply to the recording connection too, not only to test.cgi. The sealed share needs SMB 3
+    encryption: pinned to SMB 2.1 the mount fails (and keeps trying), with 3.1.1 and seal it records."""
+    use_port(device, samba_clean.port, "vers=2.1")
+    share_id = add(device, "Sealed", **credentials(samba_clean, SEALED)).find("AddSuccess").get("ShareId")
+    bind(device, share_id)
+    assert disk(device, SHARE)["status"] == "disconnected"
+    assert share_cgi(device, "unbind", "operator", shareid=share_id).find("GeneralSuccess") is not None
+
+    use_port(device, samba_clean.port, "vers=3.1.1,seal")
+    bind(device, share_id)
+    until(lambda: disk(device, SHARE)["status"] == "OK")
+    recording_id = cgi(device, "record.cgi", diskid=SHARE).get("recordingid")
+    folder = samba_clean.local(SEALED, FOLDER)
+    until(lambda: list(folder.glob(f"*/*/{recording_id}/*/*.mkv")))
+    cgi(device, "stop.cgi", recordingid=recording_id)
     assert recordings(device, diskid=SHARE)[recording_id]["recordingstatus"] == "completed"
