@@ -157,8 +157,18 @@ class DiskManager:
         self._check_usable(disk)
         if not disk.enabled_at_boot:
             raise DiskError("The disk is disabled (Storage.Enabled=no); enable it and restart the camera.")
-        if disk.spec is SHARE:
-            await self._connect_share(disk)
+        if disk.spec is not SHARE:
+            return await self._mount(disk, progress)
+        await self._connect_share(disk)
+        try:
+            return await self._mount(disk, progress)
+        except OSError as exc:  # the NAS went away between connecting and opening the store
+            self._close(disk)
+            disk.reachable = False
+            self._publish(disk)
+            raise DiskError(f"The network share cannot be reached: {exc.strerror or exc}") from None
+
+    async def _mount(self, disk: Disk, progress: Progress) -> str:
         card = disk.card()
         required = self._param(disk, "RequiredFileSystem")
         # A required file system formats a card that has another one, unless the card is locked.
@@ -181,10 +191,14 @@ class DiskManager:
             await asyncio.to_thread(store.rebuild, progress)
         # A share's index may be a copy published before an outage: always compare it with the files.
         if (auto_repair and card.file_system == "ext4") or card.file_system == "cifs":
-            report = await asyncio.to_thread(store.verify, lambda f: progress(f / 2))
-            if not report.ok:
-                log.info("%s: %s; repairing on mount", disk.id, report.describe())
-                await asyncio.to_thread(store.rebuild, lambda f: progress(0.5 + f / 2))
+            try:
+                report = await asyncio.to_thread(store.verify, lambda f: progress(f / 2))
+                if not report.ok:
+                    log.info("%s: %s; repairing on mount", disk.id, report.describe())
+                    await asyncio.to_thread(store.rebuild, lambda f: progress(0.5 + f / 2))
+            except BaseException:  # a NAS lost mid-check: the index connection must not outlive the mount
+                store.close()
+                raise
         if card.file_system == "ext4" and os.name == "posix":
             # MountPointPermissions sets the mount point's mode, on ext4 volumes only (the spec's table); the
             # camera itself always keeps full access, or a mode like 0000 would stop it recording.
@@ -600,6 +614,9 @@ class DiskManager:
                 await self.mount(disk.id)
             except DiskError as exc:
                 log.info("%s still unreachable (next try in %.0f s): %s", disk.id, min(delay * 2, RECONNECT_MAX), exc)
+                delay = min(delay * 2, RECONNECT_MAX)
+            except Exception:  # keep trying: giving up would leave the camera without its NAS for good
+                log.exception("%s: reconnecting failed unexpectedly", disk.id)
                 delay = min(delay * 2, RECONNECT_MAX)
             else:
                 log.info("%s is back and mounted", disk.id)
