@@ -7,15 +7,20 @@ is tested without a display.
 from __future__ import annotations
 
 import asyncio
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import Enum
 
+from app.cameras.capabilities import ApiSupport, read_api_support
 from app.cameras.config import EMBEDDED_ID, CameraConfig, SettingsStore
 from app.cameras.connect import CameraSummary, ConnectionReport, Outcome, check_connection
 from app.cameras.secrets import SecretStore
 from app.embedded import EmbeddedCamera, EmbeddedCameraError
 from app.paths import AppPaths
+from app.storage.overview import StorageOverview, StorageSummary, read_overview
+from app.vapix.errors import VapixError
+from app.vapix.transport import VapixTransport
 
 
 class CameraState(Enum):
@@ -42,6 +47,7 @@ class CameraEntry:
     state: CameraState = CameraState.CONNECTING
     message: str = ""
     summary: CameraSummary | None = None
+    storage: StorageSummary | None = None  # set by whoever last read the camera's storage
 
 
 ChangeListener = Callable[[str | None], None]  # a camera id, or None when the list itself changed
@@ -63,6 +69,7 @@ class Fleet:
         self._embedded_password: str | None = None
         self.on_change = on_change or (lambda _id: None)
         self.entries: dict[str, CameraEntry] = {c.id: CameraEntry(c) for c in self._settings.cameras}
+        self._support: dict[str, ApiSupport] = {}
 
     @property
     def embedded_enabled(self) -> bool:
@@ -88,7 +95,8 @@ class Fleet:
             self.on_change(None)
             return
         self._embedded_password = endpoints.password
-        self.entries = {EMBEDDED_ID: CameraEntry(endpoints.camera_config()), **self.entries}
+        others = {cid: e for cid, e in self.entries.items() if cid != EMBEDDED_ID}
+        self.entries = {EMBEDDED_ID: CameraEntry(endpoints.camera_config()), **others}
         self.on_change(None)
         await self.refresh(EMBEDDED_ID)
 
@@ -102,6 +110,70 @@ class Fleet:
         self.entries[config.id] = CameraEntry(config)
         self.on_change(None)
         await self.refresh(config.id)
+
+    async def update(self, config: CameraConfig, password: str | None) -> None:
+        """Save an edited camera; None keeps the password in the keyring as it is."""
+        if password is not None:
+            self.secrets.set(config.id, password)
+        self._settings.cameras = [config if c.id == config.id else c for c in self._settings.cameras]
+        self._store.save(self._settings)
+        old = self.entries.get(config.id)
+        self.entries[config.id] = CameraEntry(config) if old is None else replace(old, config=config)
+        self.on_change(None)
+        await self.refresh(config.id)
+
+    async def restart_embedded(self) -> None:
+        """Stop and start the virtual camera; its recordings and settings stay."""
+        await self._embedded.stop()
+        await self.start_embedded()
+
+    async def reset_embedded(self) -> None:
+        """The virtual camera as on first start: its data folder (SD card, settings, users) is deleted."""
+        await self._embedded.stop()
+        await asyncio.to_thread(shutil.rmtree, self._embedded.data_dir, True)
+        await self.start_embedded()
+
+    def transport(self, camera_id: str) -> VapixTransport | None:
+        """A transport for the camera's storage work (the caller closes it); None when no password is known."""
+        entry = self.entries.get(camera_id)
+        if entry is None:
+            return None
+        password = self._embedded_password if camera_id == EMBEDDED_ID else self.secrets.get(camera_id)
+        if password is None:
+            return None
+        return VapixTransport(entry.config.endpoint, entry.config.username, password)
+
+    async def watch_storage(self, interval: float = 15.0) -> None:
+        """Keep every online camera's storage summary current, for the camera list (runs until cancelled)."""
+        while True:
+            online = [cid for cid, entry in self.entries.items() if entry.state is CameraState.ONLINE]
+            await asyncio.gather(*(self.read_storage(cid) for cid in online))
+            await asyncio.sleep(interval)
+
+    async def read_storage(self, camera_id: str) -> StorageOverview | None:
+        """The camera's storage now (also recorded as its summary); None when it cannot be read."""
+        entry = self.entries.get(camera_id)
+        transport = self.transport(camera_id)
+        if entry is None or entry.summary is None or transport is None:
+            return None
+        async with transport:
+            try:
+                support = self._support.get(camera_id) or await read_api_support(transport, entry.summary.capabilities)
+                self._support[camera_id] = support
+                overview = await read_overview(transport, support)
+            except VapixError:
+                return None
+        self.set_storage(camera_id, overview.summary())
+        return overview
+
+    def api_support(self, camera_id: str) -> ApiSupport | None:
+        return self._support.get(camera_id)
+
+    def set_storage(self, camera_id: str, storage: StorageSummary | None) -> None:
+        entry = self.entries.get(camera_id)
+        if entry is not None and entry.storage != storage:
+            self.entries[camera_id] = replace(entry, storage=storage)
+            self.on_change(camera_id)
 
     async def remove(self, camera_id: str) -> None:
         self.entries.pop(camera_id, None)
@@ -128,6 +200,7 @@ class Fleet:
             )
             return
         self._set(camera_id, CameraState.CONNECTING, "")
+        self._support.pop(camera_id, None)
         report = await check_connection(entry.config.endpoint, entry.config.username, password)
         self._set(camera_id, _STATE_OF_OUTCOME[report.outcome], report.message, report.summary)
 
