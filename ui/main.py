@@ -43,14 +43,14 @@ def run_gui(paths: AppPaths) -> int:
 
     from app.cameras.fleet import Fleet
     from app.cameras.secrets import SecretStore
-    from resources import style_sheet
     from ui.controllers.cameras import CamerasController
     from ui.main_window import MainWindow
+    from ui.theme import apply_theme, saved_theme
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("Edgestore")
-    app.setStyleSheet(style_sheet())
+    apply_theme(app, saved_theme(paths.config_dir))
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     closed = asyncio.Event()

@@ -70,6 +70,7 @@ class Fleet:
         self.on_change = on_change or (lambda _id: None)
         self.entries: dict[str, CameraEntry] = {c.id: CameraEntry(c) for c in self._settings.cameras}
         self._support: dict[str, ApiSupport] = {}
+        self.overviews: dict[str, StorageOverview] = {}  # each camera's storage at its last read
 
     @property
     def embedded_enabled(self) -> bool:
@@ -133,12 +134,15 @@ class Fleet:
         await asyncio.to_thread(shutil.rmtree, self._embedded.data_dir, True)
         await self.start_embedded()
 
+    def saved_password(self, camera_id: str) -> str | None:
+        return self._embedded_password if camera_id == EMBEDDED_ID else self.secrets.get(camera_id)
+
     def transport(self, camera_id: str) -> VapixTransport | None:
         """A transport for the camera's storage work (the caller closes it); None when no password is known."""
         entry = self.entries.get(camera_id)
         if entry is None:
             return None
-        password = self._embedded_password if camera_id == EMBEDDED_ID else self.secrets.get(camera_id)
+        password = self.saved_password(camera_id)
         if password is None:
             return None
         return VapixTransport(entry.config.endpoint, entry.config.username, password)
@@ -163,6 +167,8 @@ class Fleet:
                 overview = await read_overview(transport, support)
             except VapixError:
                 return None
+        if camera_id in self.entries:
+            self.overviews[camera_id] = overview
         self.set_storage(camera_id, overview.summary())
         return overview
 
@@ -177,6 +183,7 @@ class Fleet:
 
     async def remove(self, camera_id: str) -> None:
         self.entries.pop(camera_id, None)
+        self.overviews.pop(camera_id, None)
         if camera_id == EMBEDDED_ID:
             self._settings.embedded_enabled = False
             await self._embedded.stop()

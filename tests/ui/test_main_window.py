@@ -128,16 +128,16 @@ def test_without_a_keyring_the_window_says_passwords_are_not_remembered(make_win
     assert "kept only until Edgestore closes" in window.banner.text()
 
 
-def test_removing_the_virtual_camera_from_the_toolbar(make_window, qloop, monkeypatch):
+def test_removing_the_virtual_camera_from_the_toolbar(make_window, qloop, qtbot):
     window = make_window()
     controller = window.controller
-    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
 
     async def story() -> None:
         controller.start()
         await until(lambda: (e := controller.entry(EMBEDDED_ID)) is not None and e.state is CameraState.ONLINE)
         await until(lambda: window.remove_action.isEnabled())
         window.remove_action.trigger()
+        qtbot.mouseClick(window.confirm_box.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton)
         await until(lambda: window.model.rowCount() == 0)
         await controller.shutdown()
 

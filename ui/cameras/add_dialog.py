@@ -1,4 +1,7 @@
-"""AddCameraDialog: address, protocol, certificate trust and credentials of a camera, checked before saving."""
+"""AddCameraDialog: address, protocol, certificate trust and credentials of a camera, checked before saving.
+
+The same dialog edits a saved camera: the password field may stay empty to keep the one in the keyring (the
+check then uses that one), so an installer changing a camera's name or port never has to re-type it."""
 
 from __future__ import annotations
 
@@ -32,16 +35,21 @@ _TRUST_LABELS = {
 
 
 class AddCameraDialog(QDialog):
-    def __init__(self, controller: CamerasController, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, controller: CamerasController, parent: QWidget | None = None, existing: CameraConfig | None = None
+    ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Add camera")
+        self.setWindowTitle("Edit camera" if existing else "Add camera")
         self.setMinimumWidth(460)
         self._controller = controller
-        self._camera_id = uuid.uuid4().hex
+        self._existing = existing
+        self._camera_id = existing.id if existing else uuid.uuid4().hex
         self._checked: tuple[CameraConfig, str] | None = None
         self._pending: tuple[CameraConfig, str] | None = None
         self._pinned_pem = ""
         self._build()
+        if existing is not None:
+            self._fill(existing)
         controller.check_finished.connect(self.on_check_finished)
         controller.certificate_fetched.connect(self.on_certificate_fetched)
 
@@ -95,6 +103,22 @@ class AddCameraDialog(QDialog):
         layout.addWidget(buttons)
         self.on_protocol_changed()
 
+    def _fill(self, config: CameraConfig) -> None:
+        self.name.setText(config.name)
+        self.host.setText(config.host)
+        self.protocol.setCurrentText("HTTPS" if config.https else "HTTP")
+        self.port.setValue(config.port)
+        self.trust.setCurrentIndex(max(self.trust.findData(config.trust.mode), 0))
+        self.ca_file.setText(config.trust.ca_file or "")
+        if config.trust.pinned_pem:
+            self._pinned_pem = config.trust.pinned_pem
+            self.fingerprint.setText(format_fingerprint(config.trust.fingerprint or ""))
+            self.fingerprint.setToolTip(config.trust.fingerprint or "")
+        self.user.setText(config.username)
+        self.password.setPlaceholderText("unchanged")
+        self.add_button.setText("Save")
+        self._show("Check the connection to save the changes.", "")
+
     def config(self) -> CameraConfig | None:
         """The camera as entered, or None (with the reason shown) when something is missing."""
         host = self.host.text().strip()
@@ -129,7 +153,9 @@ class AddCameraDialog(QDialog):
         self.check_button.setEnabled(False)
         self._show("Checking…", "")
         self._pending = (config, self.password.text())
-        self._controller.check(config, self.password.text())
+        self._controller.check(
+            config, self.password.text(), keep_password_of=self._existing.id if self._existing else None
+        )
 
     def on_check_finished(self, report: ConnectionReport) -> None:
         pending = self._pending
@@ -146,7 +172,10 @@ class AddCameraDialog(QDialog):
         if self._checked is None:
             return
         config, password = self._checked
-        self._controller.add(config, password)
+        if self._existing is None:
+            self._controller.add(config, password)
+        else:
+            self._controller.update(config, password or None)
         self.accept()
 
     def on_input_changed(self) -> None:

@@ -1,4 +1,4 @@
-"""CameraListModel: the camera list as a Qt table model (name, address, model, status)."""
+"""CameraListModel: the camera list as a Qt table model (name, address, model, status, storage summary)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtGui import QBrush, QColor
 
 from app.cameras.fleet import CameraEntry, CameraState
+from resources import icon
 from ui.controllers.cameras import CamerasController
 
-COLUMNS = ("Name", "Address", "Model", "Status")
+COLUMNS = ("Name", "Address", "Model", "Status", "Storage")
+STORAGE_COLUMN = 4
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 _STATE_COLOURS = {
     CameraState.ONLINE: "#1b7f3b",
@@ -54,10 +56,17 @@ class CameraListModel(QAbstractTableModel):
             return entry.config.id
         if role == Qt.ItemDataRole.DisplayRole:
             return self._text(entry, index.column())
+        storage = entry.storage
+        if role == Qt.ItemDataRole.ToolTipRole and index.column() == STORAGE_COLUMN and storage:
+            return "\n".join(storage.problems) or "All disks are fine."
         if role == Qt.ItemDataRole.ToolTipRole and entry.message:
             return entry.message
         if role == Qt.ItemDataRole.ForegroundRole and index.column() == 3:
             return QBrush(QColor(_STATE_COLOURS[entry.state]))
+        if role == Qt.ItemDataRole.ForegroundRole and index.column() == STORAGE_COLUMN and storage:
+            return QBrush(QColor("#b3261e")) if storage.problems else None
+        if role == Qt.ItemDataRole.DecorationRole and index.column() == 0:
+            return icon("camera-virtual" if entry.config.embedded else "camera")
         return None
 
     def camera_id(self, row: int) -> str | None:
@@ -88,4 +97,6 @@ class CameraListModel(QAbstractTableModel):
             return f"{config.host}:{config.port}" if config.port else "—"
         if column == 2:
             return entry.summary.info.model if entry.summary else ""
+        if column == STORAGE_COLUMN:
+            return entry.storage.describe() if entry.storage and entry.state is CameraState.ONLINE else ""
         return entry.state.value

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from PySide6.QtCore import QObject, Signal
 
 from app.cameras.config import CameraConfig
 from app.cameras.fleet import CameraEntry, Fleet
 from app.vapix.errors import VapixError
 from app.vapix.tls import fetch_certificate, fingerprint_of_pem
+from ui.controllers.storage import StorageController
 from ui.controllers.tasks import TaskGroup
 
 
@@ -33,6 +36,7 @@ class CamerasController(QObject):
         self.fleet = fleet
         fleet.on_change = self._on_fleet_change
         self._tasks = TaskGroup(lambda exc: self.error_occurred.emit(f"Unexpected error: {exc}"))
+        self.storage = StorageController(fleet, parent=self)
 
     @property
     def secrets_warning(self) -> str:
@@ -46,9 +50,24 @@ class CamerasController(QObject):
 
     def start(self) -> None:
         self._tasks.spawn(self.fleet.start())
+        self._tasks.spawn(self.fleet.watch_storage())
 
-    def check(self, config: CameraConfig, password: str) -> None:
+    def check(self, config: CameraConfig, password: str, keep_password_of: str | None = None) -> None:
+        """Check before saving; an empty password with `keep_password_of` checks with the saved one."""
+        if not password and keep_password_of is not None:
+            password = self.fleet.saved_password(keep_password_of) or ""
         self._tasks.spawn(self._check(config, password))
+
+    def update(self, config: CameraConfig, password: str | None) -> None:
+        self._tasks.spawn(self.fleet.update(config, password))
+
+    def restart_embedded(self) -> None:
+        self.storage.select(None)
+        self._tasks.spawn(self.fleet.restart_embedded())
+
+    def reset_embedded(self) -> None:
+        self.storage.select(None)
+        self._tasks.spawn(self.fleet.reset_embedded())
 
     def add(self, config: CameraConfig, password: str) -> None:
         self._tasks.spawn(self.fleet.add(config, password))
@@ -63,7 +82,9 @@ class CamerasController(QObject):
         self._tasks.spawn(self._fetch_certificate(host, port))
 
     async def shutdown(self) -> None:
+        await self.storage.shutdown()
         await self._tasks.cancel_all()
+        await asyncio.sleep(0.05)  # cancelled HTTP connections finish their clean-up while the loop still runs
         await self.fleet.close()
 
     async def _check(self, config: CameraConfig, password: str) -> None:

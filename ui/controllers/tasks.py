@@ -15,8 +15,13 @@ class TaskGroup:
     def __init__(self, on_error: Callable[[BaseException], None]) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._on_error = on_error
+        self._closed = False
 
-    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any] | None:
+        """None once the group is closed: a window tearing down must not start work no one will cancel."""
+        if self._closed:
+            coro.close()
+            return None
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._done)
@@ -27,6 +32,7 @@ class TaskGroup:
         return bool(self._tasks)
 
     async def cancel_all(self) -> None:
+        self._closed = True
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -1,0 +1,233 @@
+"""DisksPanel: the selected camera's disks with their state, and every disk action behind a toolbar.
+
+Disabled actions carry the reason in their tooltip (and `reasons`), from app.storage.availability. Problems
+(a failed card, a lost share, wear over the alert level) show in a banner above the table as soon as the
+controller's polling sees them.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QItemSelection, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QHeaderView,
+    QLabel,
+    QTableView,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.storage.availability import disk_action_reasons
+from app.storage.disk_actions import LossEstimate
+from app.storage.overview import DiskView, StorageOverview
+from app.vapix.usergroup import Role
+from resources import icon
+from ui.controllers.storage import StorageController
+from ui.disks.dialogs import (
+    AlertLevelsDialog,
+    CleanupDialog,
+    EncryptionDialog,
+    FormatDialog,
+    LimitDialog,
+    RequiredFsDialog,
+)
+from ui.disks.model import USAGE_COLUMN, DiskTableModel
+from ui.disks.usage_delegate import UsageDelegate
+from ui.widgets.job_bar import JobBar
+
+# action name, label, icon, shortcut, tooltip when enabled
+_ACTIONS = (
+    ("format", "&Format…", "format", "Ctrl+Shift+F", "Erase the disk and create a file system on it"),
+    ("mount", "&Mount", "mount", "Ctrl+M", "Make the disk available for recording"),
+    ("unmount", "&Unmount", "eject", "Ctrl+E", "Stop recording to the disk so it can be removed safely"),
+    ("lock", "&Lock", "lock", "", "Protect the disk's recordings: no formatting, no writing"),
+    ("unlock", "Un&lock", "unlock", "", "Allow formatting and recording again"),
+    ("check", "&Check", "check", "", "Check the file system (the disk is unmounted meanwhile)"),
+    ("repair", "&Repair", "repair", "", "Repair the file system (the disk is unmounted meanwhile)"),
+    ("required_fs", "Required file s&ystem…", "settings", "", "Format new cards automatically"),
+    ("encryption", "&Encryption…", "encryption", "", "Encrypt the recordings on the disk"),
+    ("cleanup", "Clea&nup…", "cleanup", "", "When the camera deletes old recordings"),
+    ("alerts", "&Alert levels…", "alert", "", "Wear and temperature that raise a storage alert"),
+    ("limit", "Storage l&imit…", "limit", "", "How much of the disk recordings may use"),
+)
+
+
+class DisksPanel(QWidget):
+    def __init__(self, controller: StorageController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.role = Role.ADMIN
+        self.model = DiskTableModel(self)
+        self.dialog: QDialog | None = None
+        self.reasons: dict[str, str] = {}
+        self._dialog_disk = ""
+        self.actions_by_name: dict[str, QAction] = {}
+        self._build()
+        controller.overview_changed.connect(self.on_overview)
+        controller.busy_changed.connect(lambda _busy: self._update_actions())
+        controller.loss_estimated.connect(self.on_loss_estimated)
+
+    def _build(self) -> None:
+        self.toolbar = QToolBar("Disk actions", self)
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        for name, label, icon_name, shortcut, tip in _ACTIONS:
+            action = QAction(label, self)
+            action.setData((icon_name, tip))
+            if shortcut:
+                action.setShortcut(QKeySequence(shortcut))
+                action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            action.triggered.connect(lambda _checked=False, n=name: self.trigger(n))
+            self.actions_by_name[name] = action
+            self.toolbar.addAction(action)
+            self.addAction(action)
+        self._set_icons()
+        self.banner = QLabel()
+        self.banner.setObjectName("banner")
+        self.banner.setProperty("kind", "error")
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+        self.empty = QLabel("Select a camera that is online to see its disks.")
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setItemDelegateForColumn(USAGE_COLUMN, UsageDelegate(self.table))
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().hide()
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(USAGE_COLUMN, QHeaderView.ResizeMode.Stretch)
+        self.table.selectionModel().selectionChanged.connect(self.on_selection)
+        self.table.setAccessibleName("Disks")
+        self.job_bar = JobBar(self.controller, self)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.toolbar)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.empty)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.job_bar)
+        self._update_actions()
+
+    def _set_icons(self) -> None:
+        for action in self.actions_by_name.values():
+            icon_name, _tip = action.data()
+            action.setIcon(icon(icon_name))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            self._set_icons()  # light/dark switched: icons follow the text colour
+        super().changeEvent(event)
+
+    # --- state ---------------------------------------------------------------------------------------------------
+
+    def selected(self) -> DiskView | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.model.view(rows[0].row()) if rows else None
+
+    def select_disk(self, disk_id: str) -> None:
+        for row, view in enumerate(self.model.views):
+            if view.disk_id == disk_id:
+                self.table.selectRow(row)
+
+    def on_overview(self, overview: StorageOverview | None) -> None:
+        selected = self.selected()
+        self.model.set_overview(overview)
+        self.empty.setVisible(overview is None)
+        if selected is not None:
+            self.select_disk(selected.disk_id)
+        if self.selected() is None and self.model.rowCount():
+            self.table.selectRow(0)
+        problems = overview.problems if overview else []
+        self.banner.setText("\n".join(problems))
+        self.banner.setVisible(bool(problems))
+        entry = self.controller.fleet.entries.get(self.controller.camera_id or "")
+        self.role = entry.summary.role if entry and entry.summary else Role.ADMIN
+        self.table.resizeColumnsToContents()
+        self._update_actions()
+
+    def on_selection(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        self._update_actions()
+
+    def _update_actions(self) -> None:
+        self.reasons = disk_action_reasons(self.selected(), self.controller.support, self.role)
+        busy = self.controller.busy
+        for name, action in self.actions_by_name.items():
+            reason = "An action is running; wait until it has ended." if busy else self.reasons[name]
+            _icon, tip = action.data()
+            action.setEnabled(not reason)
+            label = action.text().replace("&", "").rstrip("…")
+            action.setToolTip(f"{label}: {reason}" if reason else tip)
+            action.setStatusTip(reason or tip)
+
+    # --- actions -------------------------------------------------------------------------------------------------
+
+    def trigger(self, name: str) -> None:
+        view = self.selected()
+        if view is None or self.reasons.get(name):
+            return
+        disk_id = view.disk_id
+        simple = {
+            "mount": lambda: self.controller.mount(disk_id),
+            "unmount": lambda: self.controller.unmount(disk_id),
+            "lock": lambda: self.controller.set_locked(disk_id, True),
+            "unlock": lambda: self.controller.set_locked(disk_id, False),
+            "check": lambda: self.controller.check(disk_id),
+            "repair": lambda: self.controller.repair(disk_id),
+        }
+        if name in simple:
+            simple[name]()
+            return
+        dialog = {
+            "format": FormatDialog,
+            "encryption": EncryptionDialog,
+            "cleanup": CleanupDialog,
+            "alerts": AlertLevelsDialog,
+            "limit": LimitDialog,
+            "required_fs": RequiredFsDialog,
+        }[name](view, self)
+        self._dialog_disk = disk_id
+        dialog.accepted.connect(self._dialog_accepted)
+        dialog.finished.connect(self._dialog_finished)
+        if isinstance(dialog, FormatDialog):
+            self.controller.estimate_loss(disk_id)
+        self.dialog = dialog
+        dialog.open()
+
+    def _dialog_accepted(self) -> None:
+        if self.dialog is not None:
+            self._accepted(self.dialog, self._dialog_disk)
+
+    def _dialog_finished(self) -> None:
+        """Free the dialog now: a closed dialog left to the garbage collector holds Qt connections to the end."""
+        dialog, self.dialog = self.dialog, None
+        if dialog is not None:
+            dialog.deleteLater()
+
+    def on_loss_estimated(self, disk_id: str, loss: LossEstimate) -> None:
+        if isinstance(self.dialog, FormatDialog) and self.dialog.isVisible():
+            selected = self.selected()
+            if selected is not None and selected.disk_id == disk_id:
+                self.dialog.show_loss(loss)
+
+    def _accepted(self, dialog: QDialog, disk_id: str) -> None:
+        c = self.controller
+        if isinstance(dialog, FormatDialog):
+            c.format(disk_id, dialog.chosen)
+        elif isinstance(dialog, EncryptionDialog):
+            fs = str(dialog.filesystem.currentData() or "") or None
+            if dialog.action == dialog.ENABLE:
+                c.enable_encryption(disk_id, dialog.new.text(), fs)
+            elif dialog.action == dialog.DISABLE:
+                c.disable_encryption(disk_id, fs)
+            else:
+                c.change_passphrase(disk_id, dialog.old.text(), dialog.new.text())
+        elif isinstance(dialog, CleanupDialog):
+            c.set_cleanup(disk_id, str(dialog.policy.currentData()), dialog.max_age.value())
+        elif isinstance(dialog, AlertLevelsDialog):
+            c.set_alert_levels(disk_id, dialog.wear.value(), dialog.temperature.value())
+        elif isinstance(dialog, LimitDialog):
+            c.set_limit(disk_id, dialog.size_kb)
+        elif isinstance(dialog, RequiredFsDialog):
+            c.set_required_fs(disk_id, str(dialog.filesystem.currentData()))
