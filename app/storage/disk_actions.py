@@ -65,16 +65,16 @@ class DiskActions:
     # --- jobs ------------------------------------------------------------------------------------------------
 
     async def format(self, disk_id: str, filesystem: str | None) -> str:
-        status = await self._job("Formatting", disk_id, self.disks.format(disk_id, filesystem), 0, 100)
+        status = await self.run_job("Formatting", disk_id, self.disks.format(disk_id, filesystem), 0, 100)
         return status.description or f"The disk is formatted{f' with {filesystem}' if filesystem else ''}."
 
     async def mount(self, disk_id: str) -> str:
-        await self._job("Mounting", disk_id, self.disks.mount(disk_id), 0, 100)
+        await self.run_job("Mounting", disk_id, self.disks.mount(disk_id), 0, 100)
         return "The disk is mounted and ready for recordings."
 
     async def unmount(self, disk_id: str) -> str:
         """Safe eject: recordings to the disk stop and everything is written before the job ends."""
-        await self._job("Unmounting", disk_id, self.disks.unmount(disk_id), 0, 100)
+        await self.run_job("Unmounting", disk_id, self.disks.unmount(disk_id), 0, 100)
         return "The disk is unmounted; it is safe to remove."
 
     async def check(self, disk_id: str) -> str:
@@ -87,12 +87,12 @@ class DiskActions:
         """Check and repair need the disk unmounted; it is mounted again afterwards if it was mounted."""
         was_mounted = (await self._disk(disk_id)).status is DiskStatus.OK
         if was_mounted:
-            await self._job("Unmounting", disk_id, self.disks.unmount(disk_id), 0, 10)
+            await self.run_job("Unmounting", disk_id, self.disks.unmount(disk_id), 0, 10)
         try:
-            status = await self._job(verb, disk_id, start(disk_id), 10, 90)
+            status = await self.run_job(verb, disk_id, start(disk_id), 10, 90)
         finally:
             if was_mounted:
-                await self._job("Mounting again", disk_id, self.disks.mount(disk_id), 90, 100)
+                await self.run_job("Mounting again", disk_id, self.disks.mount(disk_id), 90, 100)
         return status.description or f"{verb} finished without a report."
 
     # --- lock, required file system, encryption ------------------------------------------------------------------
@@ -127,24 +127,24 @@ class DiskActions:
     async def change_passphrase(self, disk_id: str, old: str, new: str) -> str:
         """Only while mounted; ongoing recordings go on."""
         if (await self._disk(disk_id)).status is not DiskStatus.OK:
-            await self._job("Mounting", disk_id, self.disks.mount(disk_id), 0, 50)
+            await self.run_job("Mounting", disk_id, self.disks.mount(disk_id), 0, 50)
         self._report("Changing the passphrase", 75)
         await self._call(self.properties.change_passphrase(disk_id, old, new), disk_properties.error_text)
         return "The passphrase is changed."
 
     async def _unmount_if_mounted(self, disk_id: str, start: int, end: int) -> None:
         if (await self._disk(disk_id)).status is DiskStatus.OK:
-            await self._job("Unmounting", disk_id, self.disks.unmount(disk_id), start, end)
+            await self.run_job("Unmounting", disk_id, self.disks.unmount(disk_id), start, end)
 
     async def _mount_and_format(self, disk_id: str, filesystem: str | None) -> None:
         """Mount, then format unless the camera already did (it does when a required file system is set)."""
-        await self._job("Mounting", disk_id, self.disks.mount(disk_id), 25, 40, tolerate_failure=True)
+        await self.run_job("Mounting", disk_id, self.disks.mount(disk_id), 25, 40, tolerate_failure=True)
         disk = await self._disk(disk_id)
         if disk.status is not DiskStatus.OK or disk.encryption_enabled != disk.encrypted:
-            await self._job("Formatting", disk_id, self.disks.format(disk_id, filesystem), 40, 90)
+            await self.run_job("Formatting", disk_id, self.disks.format(disk_id, filesystem), 40, 90)
             disk = await self._disk(disk_id)
         if disk.status is not DiskStatus.OK:
-            await self._job("Mounting", disk_id, self.disks.mount(disk_id), 90, 100)
+            await self.run_job("Mounting", disk_id, self.disks.mount(disk_id), 90, 100)
 
     # --- retention, alerts, limit ----------------------------------------------------------------------------
 
@@ -191,7 +191,7 @@ class DiskActions:
     async def _disk(self, disk_id: str) -> Disk:
         return await self._call(self.disks.disk(disk_id))
 
-    async def _job(
+    async def run_job(
         self,
         verb: str,
         disk_id: str,

@@ -64,8 +64,6 @@ class DiskView:
             return f"{self.label} has failed; run a check, or replace it."
         if disk.status in (DiskStatus.WRONG_PASSPHRASE, DiskStatus.NO_PASSPHRASE, DiskStatus.NOT_ENCRYPTED):
             return f"{self.label}: {describe_status(disk)}."
-        if disk.status is DiskStatus.DISCONNECTED and self.is_share and disk.total_kb:
-            return f"{self.label} cannot be reached; recording to it has stopped."
         if disk.full:
             return f"{self.label} is full and its cleanup policy keeps everything."
         return self.alert
@@ -131,8 +129,19 @@ class StorageOverview:
         return next((view for view in self.disks if view.disk_id == disk_id), None)
 
     @property
+    def share_lost(self) -> bool:
+        """A share is bound but its disk is disconnected: the NAS is out of reach (Storage/Disruption)."""
+        view = self.disk(SHARE_DISK)
+        bound = any(share.disk_id == SHARE_DISK for share in self.shares)
+        return bound and view is not None and view.disk.status is DiskStatus.DISCONNECTED
+
+    @property
     def problems(self) -> list[str]:
-        return [view.problem for view in self.disks if view.problem]
+        found = [view.problem for view in self.disks if view.problem]
+        if self.share_lost:
+            bound = next(s for s in self.shares if s.disk_id == SHARE_DISK)
+            found.append(f"{bound.nice_name or 'The network share'} cannot be reached; recording to it has stopped.")
+        return found
 
     def summary(self) -> StorageSummary:
         """Disks that are absent (no card, no share bound) are not counted: they are not a problem."""
@@ -140,6 +149,10 @@ class StorageOverview:
         failed = sum(
             1 for v in present if v.disk.status not in (DiskStatus.OK, DiskStatus.CONNECTED) and not v.disk.full
         )
+        lost = self.disk(SHARE_DISK) if self.share_lost else None
+        if lost is not None and lost not in present:
+            present.append(lost)
+            failed += 1
         return StorageSummary(
             disks=len(present),
             ok=sum(1 for v in present if v.disk.status is DiskStatus.OK and not v.disk.full),

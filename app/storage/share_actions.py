@@ -195,10 +195,11 @@ class ShareActions:
     async def _detach(self, share_id: str, begin: int, end: int) -> None:
         """Unmount (a safe eject: what is being written reaches the NAS), then unbind."""
         disk = await self.disk_actions.disks.disk(SHARE_DISK)
+        middle = (begin + end) // 2
         if disk.status is DiskStatus.OK:
-            self._progress("Unmounting the share", begin)
-            await self.disk_actions.unmount(SHARE_DISK)
-        self._progress("Unbinding the share", (begin + end) // 2)
+            unmount = self.disk_actions.disks.unmount(SHARE_DISK)
+            await self.disk_actions.run_job("Unmounting the share", SHARE_DISK, unmount, begin, middle)
+        self._progress("Unbinding the share", middle)
         await self._call(self.shares.unbind(share_id))
         self._progress("Unbound", end)
 

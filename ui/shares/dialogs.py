@@ -38,6 +38,8 @@ class ShareDialog(QDialog):
         self.controller = controller
         self.share = share
         self.saving = False
+        self.options_loaded = False  # the camera's SMB version and port have arrived
+        self._options_touched = False
         self.setWindowTitle("Change network share" if share else "Add network share")
         self.setMinimumWidth(460)
         self.nice_name = QLineEdit(share.nice_name if share else "")
@@ -92,6 +94,8 @@ class ShareDialog(QDialog):
         layout.addWidget(self.buttons)
         for field in (self.nice_name, self.address, self.share_name):
             field.textChanged.connect(self._validate)
+        self.version.activated.connect(self._touched)
+        self.port.editingFinished.connect(self._touched)
         controller.progress.connect(self.on_progress)
         controller.finished.connect(self.on_finished)
         controller.share_tested.connect(self.on_tested)
@@ -127,8 +131,16 @@ class ShareDialog(QDialog):
         self.save_button.setToolTip("" if ok else "Enter " + ", ".join(missing) + ".")
 
     def on_connection_options(self, version: str, port: int) -> None:
+        """The camera's current version and port, unless the installer has already chosen others."""
+        self.options_loaded = True
+        if self._options_touched:
+            return
         self.version.setCurrentIndex(max(self.version.findData(version), 0))
         self.port.setValue(port)
+        self._options_touched = False
+
+    def _touched(self) -> None:
+        self._options_touched = True
 
     def _start(self) -> None:
         self.outcome.setText("")
