@@ -27,8 +27,8 @@ Index = QModelIndex | QPersistentModelIndex
 
 def _cleanup(view: DiskView) -> str:
     disk = view.disk
-    policy = "oldest first when full" if disk.cleanup_policy == "fifo" else "keep everything"
-    age = f", after {disk.cleanup_max_age} days" if disk.cleanup_max_age else ""
+    policy = "oldest first" if disk.cleanup_policy == "fifo" else "keep all"
+    age = f" · {disk.cleanup_max_age} days" if disk.cleanup_max_age else ""
     return f"{policy}{age}"
 
 
@@ -65,7 +65,7 @@ def _usage_text(view: DiskView) -> str:
     disk = view.disk
     if not disk.total_kb:
         return "—"
-    return f"{human_size(disk.used_kb)} of {human_size(disk.total_kb)} ({human_size(disk.free_kb)} free)"
+    return f"{human_size(disk.used_kb)} of {human_size(disk.total_kb)}"
 
 
 class DiskTableModel(QAbstractTableModel):
@@ -105,6 +105,8 @@ class DiskTableModel(QAbstractTableModel):
         column = COLUMNS[index.column()]
         if role == USAGE_ROLE and index.column() == USAGE_COLUMN:
             return (view.disk.used_kb, view.disk.total_kb)
+        if role == Qt.ItemDataRole.ToolTipRole and index.column() == USAGE_COLUMN and view.disk.total_kb:
+            return f"{human_size(view.disk.free_kb)} free"
         if role == Qt.ItemDataRole.ToolTipRole:
             return view.problem or None
         if role != Qt.ItemDataRole.DisplayRole:

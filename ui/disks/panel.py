@@ -38,6 +38,7 @@ from ui.disks.model import USAGE_COLUMN, DiskTableModel
 from ui.disks.usage_delegate import UsageDelegate
 from ui.widgets.job_bar import JobBar
 
+USAGE_WIDTH = 200
 # action name, label, icon, shortcut, tooltip when enabled
 _ACTIONS = (
     ("format", "&Format…", "format", "Ctrl+Shift+F", "Erase the disk and create a file system on it"),
@@ -71,8 +72,11 @@ class DisksPanel(QWidget):
         controller.loss_estimated.connect(self.on_loss_estimated)
 
     def _build(self) -> None:
+        # Two rows: what is done to the disk, then its settings; one row would not fit beside the camera list.
         self.toolbar = QToolBar("Disk actions", self)
-        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.settings_toolbar = QToolBar("Disk settings", self)
+        for bar in (self.toolbar, self.settings_toolbar):
+            bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         for name, label, icon_name, shortcut, tip in _ACTIONS:
             action = QAction(label, self)
             action.setData((icon_name, tip))
@@ -81,7 +85,8 @@ class DisksPanel(QWidget):
                 action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             action.triggered.connect(lambda _checked=False, n=name: self.trigger(n))
             self.actions_by_name[name] = action
-            self.toolbar.addAction(action)
+            settings = name in ("required_fs", "encryption", "cleanup", "alerts", "limit")
+            (self.settings_toolbar if settings else self.toolbar).addAction(action)
             self.addAction(action)
         self._set_icons()
         self.banner = QLabel()
@@ -97,13 +102,14 @@ class DisksPanel(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(USAGE_COLUMN, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
         self.table.selectionModel().selectionChanged.connect(self.on_selection)
         self.table.setAccessibleName("Disks")
         self.job_bar = JobBar(self.controller, self)
         layout = QVBoxLayout(self)
         layout.addWidget(self.toolbar)
+        layout.addWidget(self.settings_toolbar)
         layout.addWidget(self.banner)
         layout.addWidget(self.empty)
         layout.addWidget(self.table, 1)
@@ -145,6 +151,7 @@ class DisksPanel(QWidget):
         entry = self.controller.fleet.entries.get(self.controller.camera_id or "")
         self.role = entry.summary.role if entry and entry.summary else Role.ADMIN
         self.table.resizeColumnsToContents()
+        self.table.setColumnWidth(USAGE_COLUMN, USAGE_WIDTH)  # the bar, not its text, sets the width
         self._update_actions()
 
     def on_selection(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
