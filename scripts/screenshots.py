@@ -59,8 +59,9 @@ async def play(window: MainWindow, app: QApplication, out: Path, work: Path) -> 
         transport = fleet.transport(EMBEDDED_ID)
         assert transport is not None
         async with transport:
-            settings = ShareSettings("Office NAS", samba.host, RECORDINGS, samba.user, samba.password, "3.0")
-            settings = ShareSettings(**{**settings.__dict__, "port": samba.port})
+            settings = ShareSettings(
+                "Office NAS", samba.host, RECORDINGS, samba.user, samba.password, smb_version="3.0", port=samba.port
+            )
             await ShareActions(transport).add(settings, bind=True)
         window.table.selectRow(0)
         window.storage.refresh()
