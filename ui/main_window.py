@@ -51,6 +51,7 @@ class MainWindow(QMainWindow):
         self.model = CameraListModel(controller, self)
         self.add_dialog: AddCameraDialog | None = None
         self.confirm_box: QMessageBox | None = None
+        self._selected_id: str | None = None
         self._build()
         controller.cameras_changed.connect(self.on_cameras_changed)
         controller.camera_changed.connect(self.on_camera_changed)
@@ -182,8 +183,9 @@ class MainWindow(QMainWindow):
         )
         self.remove_action.setEnabled(entry is not None)
         self.refresh_action.setEnabled(entry is not None)
-        self.restart_action.setEnabled(embedded)
-        self.reset_action.setEnabled(embedded)
+        settled = entry is not None and entry.state is not CameraState.CONNECTING  # not while (re)starting
+        self.restart_action.setEnabled(embedded and settled)
+        self.reset_action.setEnabled(embedded and settled)
         not_virtual = "Select the virtual camera: only it can be restarted or reset from here."
         self.restart_action.setToolTip("Restart the virtual camera; its recordings stay" if embedded else not_virtual)
         self.reset_action.setToolTip(
@@ -192,12 +194,18 @@ class MainWindow(QMainWindow):
 
     def on_selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
         camera_id = self.selected_camera()
+        if camera_id is not None or self.model.rowCount() == 0:
+            self._selected_id = camera_id  # a model reset clears the selection; that is not the user's choice
         self._update_actions()
         self.details.show_entry(self.controller.entry(camera_id) if camera_id else None)
         self.storage.select(camera_id)
 
     def on_cameras_changed(self) -> None:
-        if self.model.rowCount() and not self.table.selectionModel().hasSelection():
+        """The list was rebuilt (a camera added, edited, removed): keep the camera the user had selected."""
+        row = self.model.row_of(self._selected_id) if self._selected_id else -1
+        if row >= 0 and not self.table.selectionModel().hasSelection():
+            self.table.selectRow(row)
+        elif self.model.rowCount() and not self.table.selectionModel().hasSelection():
             self.table.selectRow(0)
         camera_id = self.selected_camera()
         self.details.show_entry(self.controller.entry(camera_id or ""))

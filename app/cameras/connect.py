@@ -58,7 +58,8 @@ async def check_connection(endpoint: Endpoint, username: str, password: str, tim
     except TlsError as exc:
         return ConnectionReport(Outcome.CERTIFICATE, str(exc))
     except ConnectionFailed as exc:
-        return ConnectionReport(Outcome.UNREACHABLE, f"Cannot reach {where}: {exc}")
+        text = str(exc)  # the transport already names the host: "cannot reach H:P: …" or "H:P did not answer…"
+        return ConnectionReport(Outcome.UNREACHABLE, text[:1].upper() + text[1:])
     except Unauthorized:
         return ConnectionReport(
             Outcome.WRONG_CREDENTIALS, f"The camera at {where} refused user '{username}': wrong user name or password."

@@ -70,6 +70,7 @@ class Fleet:
         self.on_change = on_change or (lambda _id: None)
         self.entries: dict[str, CameraEntry] = {c.id: CameraEntry(c) for c in self._settings.cameras}
         self._support: dict[str, ApiSupport] = {}
+        self._embedded_lock = asyncio.Lock()
         self.overviews: dict[str, StorageOverview] = {}  # each camera's storage at its last read
 
     @property
@@ -125,14 +126,18 @@ class Fleet:
 
     async def restart_embedded(self) -> None:
         """Stop and start the virtual camera; its recordings and settings stay."""
-        await self._embedded.stop()
-        await self.start_embedded()
+        async with self._embedded_lock:
+            self._set(EMBEDDED_ID, CameraState.CONNECTING, "Restarting…")
+            await self._embedded.stop()
+            await self.start_embedded()
 
     async def reset_embedded(self) -> None:
         """The virtual camera as on first start: its data folder (SD card, settings, users) is deleted."""
-        await self._embedded.stop()
-        await asyncio.to_thread(shutil.rmtree, self._embedded.data_dir, True)
-        await self.start_embedded()
+        async with self._embedded_lock:  # a second click waits for the first, it does not start a second camera
+            self._set(EMBEDDED_ID, CameraState.CONNECTING, "Resetting…")
+            await self._embedded.stop()
+            await asyncio.to_thread(shutil.rmtree, self._embedded.data_dir, True)
+            await self.start_embedded()
 
     def saved_password(self, camera_id: str) -> str | None:
         return self._embedded_password if camera_id == EMBEDDED_ID else self.secrets.get(camera_id)

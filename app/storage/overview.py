@@ -57,8 +57,16 @@ class DiskView:
         return self.disk_id == SHARE_DISK
 
     @property
+    def problems(self) -> list[str]:
+        """Sentences for what needs the installer: the disk's state first, then a health alert."""
+        return [p for p in (self._state_problem(), self.alert) if p]
+
+    @property
     def problem(self) -> str:
-        """A sentence for a disk that needs the installer, or "" when all is well."""
+        """The first of `problems`, or "" when all is well."""
+        return next(iter(self.problems), "")
+
+    def _state_problem(self) -> str:
         disk = self.disk
         if disk.status is DiskStatus.FAILED:
             return f"{self.label} has failed; run a check, or replace it."
@@ -66,7 +74,9 @@ class DiskView:
             return f"{self.label}: {describe_status(disk)}."
         if disk.full:
             return f"{self.label} is full and its cleanup policy keeps everything."
-        return self.alert
+        if disk.status is DiskStatus.CONNECTED:
+            return f"{self.label} is not mounted: the camera does not record to it. Mount it to use it."
+        return ""
 
     @property
     def alert(self) -> str:
@@ -111,6 +121,9 @@ class StorageSummary:
         if not self.disks:
             return "No storage"
         parts = [f"{self.ok}/{self.disks} OK"]
+        unmounted = self.disks - self.ok - self.failed - self.full
+        if unmounted > 0:
+            parts.append(f"{unmounted} not mounted")
         if self.failed:
             parts.append(f"{self.failed} failed")
         if self.full:
@@ -137,7 +150,7 @@ class StorageOverview:
 
     @property
     def problems(self) -> list[str]:
-        found = [view.problem for view in self.disks if view.problem]
+        found = [problem for view in self.disks for problem in view.problems]
         if self.share_lost:
             bound = next(s for s in self.shares if s.disk_id == SHARE_DISK)
             found.append(f"{bound.nice_name or 'The network share'} cannot be reached; recording to it has stopped.")

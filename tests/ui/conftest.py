@@ -36,11 +36,12 @@ async def desktop(qtbot, tmp_path):
 def pytest_runtest_call(item):
     """Shut the desktop down on its own loop as soon as the story ends: pytest-qt processes Qt events right
     after the call, and qasync would run the camera polling's callbacks there, outside any running loop."""
-    result = yield
-    desk = item.funcargs.get("desktop")
-    if desk is not None and not desk.loop.is_closed():
-        desk.loop.run_until_complete(desk.close())
-    return result
+    try:
+        return (yield)
+    finally:  # a failed story too, or its report drowns in the polling's tracebacks
+        desk = item.funcargs.get("desktop")
+        if desk is not None and not desk.loop.is_closed():
+            desk.loop.run_until_complete(desk.close())
 
 
 def pytest_asyncio_loop_factories(config, item):

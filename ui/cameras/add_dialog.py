@@ -46,6 +46,7 @@ class AddCameraDialog(QDialog):
         self._camera_id = existing.id if existing else uuid.uuid4().hex
         self._checked: tuple[CameraConfig, str] | None = None
         self._pending: tuple[CameraConfig, str] | None = None
+        self._pending_check = 0
         self._pinned_pem = ""
         self._build()
         if existing is not None:
@@ -153,13 +154,12 @@ class AddCameraDialog(QDialog):
         self.check_button.setEnabled(False)
         self._show("Checking…", "")
         self._pending = (config, self.password.text())
-        self._controller.check(
-            config, self.password.text(), keep_password_of=self._existing.id if self._existing else None
-        )
+        keep = self._existing.id if self._existing else None
+        self._pending_check = self._controller.check(config, self.password.text(), keep_password_of=keep)
 
-    def on_check_finished(self, report: ConnectionReport) -> None:
+    def on_check_finished(self, number: int, report: ConnectionReport) -> None:
         pending = self._pending
-        if pending is None:
+        if pending is None or number != self._pending_check:
             return  # another dialog's check
         self._pending = None
         self.check_button.setEnabled(True)
@@ -227,6 +227,12 @@ class AddCameraDialog(QDialog):
             "",
         )
         self.on_input_changed()
+
+    def done(self, result: int) -> None:
+        """A closed dialog stops listening: its controller outlives it."""
+        self._controller.check_finished.disconnect(self.on_check_finished)
+        self._controller.certificate_fetched.disconnect(self.on_certificate_fetched)
+        super().done(result)
 
     def _refused(self, message: str) -> None:
         """Show why the entry is not a camera yet."""

@@ -20,14 +20,14 @@ class CamerasController(QObject):
     Signals:
         cameras_changed: the set or order of cameras changed.
         camera_changed(str): one camera's state or details changed.
-        check_finished(object): a connection check ended; carries a ConnectionReport.
+        check_finished(int, object): a connection check ended: its number (from check) and ConnectionReport.
         certificate_fetched(str, str): a certificate (PEM) and its SHA-256 fingerprint, or ("", error text).
         error_occurred(str): something failed that the user should read.
     """
 
     cameras_changed = Signal()
     camera_changed = Signal(str)
-    check_finished = Signal(object)
+    check_finished = Signal(int, object)
     certificate_fetched = Signal(str, str)
     error_occurred = Signal(str)
 
@@ -37,6 +37,7 @@ class CamerasController(QObject):
         fleet.on_change = self._on_fleet_change
         self._tasks = TaskGroup(lambda exc: self.error_occurred.emit(f"Unexpected error: {exc}"))
         self.storage = StorageController(fleet, parent=self)
+        self._checks = 0
 
     @property
     def secrets_warning(self) -> str:
@@ -52,11 +53,16 @@ class CamerasController(QObject):
         self._tasks.spawn(self.fleet.start())
         self._tasks.spawn(self.fleet.watch_storage())
 
-    def check(self, config: CameraConfig, password: str, keep_password_of: str | None = None) -> None:
-        """Check before saving; an empty password with `keep_password_of` checks with the saved one."""
+    def check(self, config: CameraConfig, password: str, keep_password_of: str | None = None) -> int:
+        """Check before saving; an empty password with `keep_password_of` checks with the saved one.
+
+        Returns the check's number, which check_finished carries, so a dialog never takes the late answer of
+        another (cancelled) dialog's check for its own."""
         if not password and keep_password_of is not None:
             password = self.fleet.saved_password(keep_password_of) or ""
-        self._tasks.spawn(self._check(config, password))
+        self._checks += 1
+        self._tasks.spawn(self._check(self._checks, config, password))
+        return self._checks
 
     def update(self, config: CameraConfig, password: str | None) -> None:
         self._tasks.spawn(self.fleet.update(config, password))
@@ -87,8 +93,8 @@ class CamerasController(QObject):
         await asyncio.sleep(0.05)  # cancelled HTTP connections finish their clean-up while the loop still runs
         await self.fleet.close()
 
-    async def _check(self, config: CameraConfig, password: str) -> None:
-        self.check_finished.emit(await self.fleet.check(config, password))
+    async def _check(self, number: int, config: CameraConfig, password: str) -> None:
+        self.check_finished.emit(number, await self.fleet.check(config, password))
 
     async def _fetch_certificate(self, host: str, port: int) -> None:
         try:

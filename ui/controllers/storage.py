@@ -90,13 +90,13 @@ class StorageController(QObject):
     async def _watch(self, camera_id: str) -> None:
         while self.camera_id == camera_id:
             entry = self.fleet.entries.get(camera_id)
-            if entry is not None and entry.state is CameraState.ONLINE:
-                overview = await self.fleet.read_storage(camera_id)
-                if self.camera_id != camera_id:
-                    return
-                if overview != self.overview:
-                    self.overview = overview
-                    self.overview_changed.emit(overview)
+            online = entry is not None and entry.state is CameraState.ONLINE
+            overview = await self.fleet.read_storage(camera_id) if online else None
+            if self.camera_id != camera_id:
+                return
+            if overview != self.overview:  # an offline camera's storage is unknown, not as it was
+                self.overview = overview
+                self.overview_changed.emit(overview)
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)

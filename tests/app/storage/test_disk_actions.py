@@ -128,4 +128,7 @@ async def test_the_summary_counts_a_failed_card_and_an_ongoing_recording(device)
     assert recording.recording
     assert failed.summary().failed == 1
     assert "has failed" in failed.problems[0]
-    assert worn.problems == ["SD card is worn to 95 % of its rated life (alert level 90 %)."]
+    assert worn.problems == [  # the failure is over, but the camera let go of the card
+        "SD card is not mounted: the camera does not record to it. Mount it to use it.",
+        "SD card is worn to 95 % of its rated life (alert level 90 %).",
+    ]
