@@ -112,7 +112,7 @@ async def test_check_and_repair_unmount_the_card_and_mount_it_again(desktop, dev
         assert disk(device)["status"] == "OK"
 
 
-async def test_encryption_is_switched_on_with_one_dialog_and_a_wrong_passphrase_is_told(desktop, device):
+async def test_encryption_is_switched_on_its_passphrase_changed_and_switched_off_from_one_dialog(desktop, device):
     await open_sd_card(desktop, device)
     panel = desktop.window.disks_panel
     panel.actions_by_name["encryption"].trigger()
@@ -139,6 +139,25 @@ async def test_encryption_is_switched_on_with_one_dialog_and_a_wrong_passphrase_
     assert not ok
     assert "passphrase" in message.lower()
     assert panel.job_bar.result.property("kind") == "error"
+
+    panel.actions_by_name["encryption"].trigger()
+    dialog = panel.dialog
+    dialog.old.setText("first secret")
+    dialog.new.setText("second secret")
+    dialog.repeat.setText("second secret")
+    ok, message, _ = await accept(desktop)
+    assert ok, message
+    assert disk(device)["status"] == "OK"  # recording goes on: the card stays mounted
+
+    panel.actions_by_name["encryption"].trigger()
+    dialog = panel.dialog
+    dialog.mode.setCurrentIndex(dialog.mode.findData(dialog.DISABLE))
+    assert not dialog.new.isEnabled()
+    ok, message, _ = await accept(desktop, timeout=90)
+    assert ok, message
+    card = disk(device)
+    assert (card["status"], card["diskencrypted"]) == ("OK", "false")
+    await desktop.wait(lambda: row_text(desktop, "Encryption") == "off")
 
 
 async def test_cleanup_alert_levels_limit_and_required_file_system_reach_the_camera(desktop, device):
