@@ -36,8 +36,9 @@ from ui.controllers.cameras import CamerasController
 from ui.disks.panel import DisksPanel
 from ui.shares.panel import SharesPanel
 from ui.theme import Theme, apply_theme, save_theme, saved_theme
+from ui.timeline.panel import TimelinePanel
 
-DISKS_TAB, SHARES_TAB = 1, 2
+DISKS_TAB, SHARES_TAB, TIMELINE_TAB = 1, 2, 3
 
 
 class MainWindow(QMainWindow):
@@ -111,6 +112,9 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.details, icon("camera"), "&Camera")
         self.tabs.addTab(self.disks_panel, icon("disk"), "&Disks")
         self.tabs.addTab(self.shares_panel, icon("share"), "S&hares")
+        self.timeline_panel = TimelinePanel(self.controller.timeline)
+        self.tabs.addTab(self.timeline_panel, icon("recording"), "&Recordings")
+        self.tabs.currentChanged.connect(self.on_tab_changed)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.table)
         splitter.addWidget(self.tabs)
@@ -164,6 +168,10 @@ class MainWindow(QMainWindow):
             self.reset_action,
         ):
             action.setIcon(icon(str(action.data())))
+
+    def on_tab_changed(self, index: int) -> None:
+        if index == TIMELINE_TAB:
+            self.controller.timeline.start()  # loads every camera's recordings: only once someone looks
 
     # --- selection -----------------------------------------------------------------------------------------------
 

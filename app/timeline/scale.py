@@ -8,8 +8,7 @@ rather than ticks at 01:00 and 03:00.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 MIN_SECONDS_PER_PX = 0.01  # 10 s across a 1000 px view: single frames are a few pixels apart
 MAX_SECONDS_PER_PX = 2600.0  # four weeks across a 1000 px view
@@ -62,7 +61,7 @@ def tick_step(seconds_per_px: float, min_px: float = MIN_TICK_PX) -> int:
     return next((step for step in TICK_STEPS if step / seconds_per_px >= min_px), TICK_STEPS[-1])
 
 
-def ticks(scale: TimeScale, width: float, zone: ZoneInfo) -> list[Tick]:
+def ticks(scale: TimeScale, width: float, zone: tzinfo) -> list[Tick]:
     """Ticks across the view at a step that leaves room for the labels, aligned to round local times."""
     step = tick_step(scale.seconds_per_px)
     t0, t1 = scale.left, scale.right(width)
@@ -75,7 +74,7 @@ def ticks(scale: TimeScale, width: float, zone: ZoneInfo) -> list[Tick]:
     return found
 
 
-def day_boundaries(t0: float, t1: float, zone: ZoneInfo) -> list[Tick]:
+def day_boundaries(t0: float, t1: float, zone: tzinfo) -> list[Tick]:
     """Local midnights in [t0, t1], labelled with the day they begin."""
     found = []
     day = datetime.fromtimestamp(t0, zone).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -86,12 +85,12 @@ def day_boundaries(t0: float, t1: float, zone: ZoneInfo) -> list[Tick]:
     return found
 
 
-def _local_midnight_after(day: datetime, zone: ZoneInfo) -> datetime:
+def _local_midnight_after(day: datetime, zone: tzinfo) -> datetime:
     naive = day.replace(tzinfo=None) + timedelta(days=1)
     return naive.replace(tzinfo=zone)
 
 
-def _local_steps(t0: float, t1: float, step: int, zone: ZoneInfo) -> list[datetime]:
+def _local_steps(t0: float, t1: float, step: int, zone: tzinfo) -> list[datetime]:
     """Local wall-clock times that are multiples of `step` (days counted from local midnight, weeks from Monday)."""
     start = datetime.fromtimestamp(t0, zone)
     times: list[datetime] = []

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from fractions import Fraction
 
@@ -39,6 +39,15 @@ def parse_time(text: str) -> datetime:
     except ValueError:
         raise ProtocolError(f"not a time: {text!r}") from None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _offset(text: str | None) -> timedelta | None:
+    """The UTC offset of a local time such as starttimelocal; None when absent, unreadable or without offset."""
+    try:
+        moment = datetime.fromisoformat((text or "").strip())
+    except ValueError:
+        return None
+    return moment.utcoffset()
 
 
 def format_query_time(moment: datetime) -> str:
@@ -93,6 +102,7 @@ class Recording:
     source: str
     locked: bool
     video: VideoInfo | None
+    utc_offset: timedelta | None = None  # the camera's, from starttimelocal: where its days begin
 
     @property
     def ongoing(self) -> bool:
@@ -116,6 +126,7 @@ class Recording:
             element.get("source", ""),
             (element.get("locked") or "no").strip().lower() in ("yes", "true"),
             VideoInfo.from_element(xmlwire.find(element, "video")),
+            _offset(element.get("starttimelocal")),
         )
 
 

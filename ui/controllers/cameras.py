@@ -12,6 +12,7 @@ from app.vapix.errors import VapixError
 from app.vapix.tls import fetch_certificate, fingerprint_of_pem
 from ui.controllers.storage import StorageController
 from ui.controllers.tasks import TaskGroup
+from ui.controllers.timeline import TimelineController
 
 
 class CamerasController(QObject):
@@ -37,6 +38,7 @@ class CamerasController(QObject):
         fleet.on_change = self._on_fleet_change
         self._tasks = TaskGroup(lambda exc: self.error_occurred.emit(f"Unexpected error: {exc}"))
         self.storage = StorageController(fleet, parent=self)
+        self.timeline = TimelineController(fleet, parent=self)
         self._checks = 0
 
     @property
@@ -89,6 +91,7 @@ class CamerasController(QObject):
 
     async def shutdown(self) -> None:
         await self.storage.shutdown()
+        await self.timeline.shutdown()
         await self._tasks.cancel_all()
         await asyncio.sleep(0.05)  # cancelled HTTP connections finish their clean-up while the loop still runs
         await self.fleet.close()
@@ -105,6 +108,7 @@ class CamerasController(QObject):
         self.certificate_fetched.emit(pem, fingerprint_of_pem(pem))
 
     def _on_fleet_change(self, camera_id: str | None) -> None:
+        self.timeline.reload()
         if camera_id is None:
             self.cameras_changed.emit()
         else:
