@@ -112,7 +112,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.details, icon("camera"), "&Camera")
         self.tabs.addTab(self.disks_panel, icon("disk"), "&Disks")
         self.tabs.addTab(self.shares_panel, icon("share"), "S&hares")
-        self.timeline_panel = TimelinePanel(self.controller.timeline)
+        self.timeline_panel = TimelinePanel(self.controller.timeline, self.controller.player)
         self.tabs.addTab(self.timeline_panel, icon("recording"), "&Recordings")
         self.tabs.currentChanged.connect(self.on_tab_changed)
         splitter = QSplitter(Qt.Orientation.Horizontal)

@@ -4,6 +4,8 @@ sets the playhead, and an ongoing recording grows until it stops."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
@@ -93,10 +95,11 @@ async def test_zoom_keeps_the_time_under_the_pointer_drag_pans_and_a_click_sets_
     assert view.scale.left == pytest.approx(left - 100 * view.scale.seconds_per_px)
     assert view.playhead is None  # a drag is not a click
 
-    with qtbot.waitSignal(view.playhead_moved) as moved:
-        qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=QPoint(x, row_y))
-    assert moved.args[0] == pytest.approx(view.time_at(x))
-    assert view.playhead == moved.args[0]
+    moved: list[float] = []  # not qtbot.waitSignal: its nested Qt loop would run coroutines outside asyncio's
+    view.playhead_moved.connect(moved.append)
+    qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=QPoint(x, row_y))
+    assert moved == [pytest.approx(view.time_at(x))]
+    assert view.playhead == moved[0]
 
     view.setFocus()
     qtbot.keyClick(view, Qt.Key.Key_Minus)
@@ -117,3 +120,34 @@ async def test_an_ongoing_recording_grows_on_the_timeline_until_it_stops(desktop
     (span,) = [s for s in track.spans.spans if s.recording_id == recording_id]
     assert span.stop is not None
     assert span.stop > span.start
+
+
+async def test_clicking_a_recording_plays_it_and_the_playhead_and_clock_follow_the_picture(desktop, device, qtbot):
+    from app.playback.vlcfeed import MemoryVideo
+
+    recording_id = sample(device, seconds=20, blockseconds=5)
+    camera = await open_timeline(desktop, device)
+    panel = desktop.window.timeline_panel
+    view = panel.view
+    player = desktop.window.controller.player
+    player.video_factory = lambda: MemoryVideo(keep=20)
+    await desktop.wait(lambda: (t := view.track(f"{camera}/{SD}")) is not None and len(t.spans) == 1)
+    (span,) = view.track(f"{camera}/{SD}").spans.spans
+    assert span.recording_id == recording_id
+    view.show_range(span.start - 10, span.stop + 10)
+    asked = span.start + 5
+    qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=QPoint(round(view._x(asked)), AXIS_HEIGHT + 5))
+    await desktop.wait(lambda: player.video is not None and player.video.count >= 10, timeout=30)
+    await desktop.wait(lambda: panel.player_panel.play_button.isEnabled())
+    shown = player.current_time()
+    assert shown is not None
+    assert span.start <= shown.timestamp() <= span.stop
+    assert shown.timestamp() >= asked - 5.5  # from the key frame at or before the click (5 s blocks)
+    await desktop.wait(lambda: view.playhead is not None and view.playhead > asked - 5.5)
+    assert span.start <= view.playhead <= span.stop + 1
+    assert panel.player_panel.time_label.text().startswith(datetime.fromtimestamp(view.playhead).strftime("%a %d"))
+
+    panel.player_panel.speed.setCurrentIndex(panel.player_panel.speed.findData(4.0))
+    assert player.feed.player.get_rate() == pytest.approx(4.0)
+    desktop.click(panel.player_panel.play_button)  # pause
+    assert panel.player_panel.play_button.text() == "&Play"

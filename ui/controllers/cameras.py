@@ -10,6 +10,7 @@ from app.cameras.config import CameraConfig
 from app.cameras.fleet import CameraEntry, Fleet
 from app.vapix.errors import VapixError
 from app.vapix.tls import fetch_certificate, fingerprint_of_pem
+from ui.controllers.player import PlayerController
 from ui.controllers.storage import StorageController
 from ui.controllers.tasks import TaskGroup
 from ui.controllers.timeline import TimelineController
@@ -39,6 +40,7 @@ class CamerasController(QObject):
         self._tasks = TaskGroup(lambda exc: self.error_occurred.emit(f"Unexpected error: {exc}"))
         self.storage = StorageController(fleet, parent=self)
         self.timeline = TimelineController(fleet, parent=self)
+        self.player = PlayerController(fleet, parent=self)
         self._checks = 0
 
     @property
@@ -92,6 +94,7 @@ class CamerasController(QObject):
     async def shutdown(self) -> None:
         await self.storage.shutdown()
         await self.timeline.shutdown()
+        await self.player.shutdown()
         await self._tasks.cancel_all()
         await asyncio.sleep(0.05)  # cancelled HTTP connections finish their clean-up while the loop still runs
         await self.fleet.close()

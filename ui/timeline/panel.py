@@ -6,20 +6,24 @@ import time
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QToolBar, QVBoxLayout, QWidget
 
 from app.timeline.spans import SpanKind
 from resources import icon
+from ui.controllers.player import PlayerController
 from ui.controllers.timeline import TimelineController
+from ui.player.panel import PlayerPanel
 from ui.timeline.view import KIND_COLOURS, TimelineView
 
 DAY = 86400.0
 
 
 class TimelinePanel(QWidget):
-    def __init__(self, controller: TimelineController, parent: QWidget | None = None) -> None:
+    def __init__(self, controller: TimelineController, player: PlayerController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
+        self.player = player
+        self.player_panel = PlayerPanel(player, self)
         self.view = TimelineView(self)
         self.status = QLabel("Loading recordings…")
         toolbar = QToolBar("Timeline", self)
@@ -42,14 +46,30 @@ class TimelinePanel(QWidget):
             swatch = QLabel(f"■ {kind.value}")
             swatch.setStyleSheet(f"color: {KIND_COLOURS[kind].name()};")
             legend.addWidget(swatch)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.player_panel)
+        timeline = QWidget()
+        lower = QVBoxLayout(timeline)
+        lower.setContentsMargins(0, 0, 0, 0)
+        lower.addWidget(toolbar)
+        lower.addWidget(self.view, 1)
+        lower.addLayout(legend)
+        splitter.addWidget(timeline)
+        splitter.setSizes([420, 260])
         layout = QVBoxLayout(self)
-        layout.addWidget(toolbar)
-        layout.addWidget(self.view, 1)
-        layout.addLayout(legend)
+        layout.addWidget(splitter)
         controller.tracks_changed.connect(self.on_tracks_changed)
         controller.spans_changed.connect(self.view.update)
         controller.spans_changed.connect(self._count)
         controller.loaded.connect(self.on_loaded)
+        self.view.track_clicked.connect(self.on_track_clicked)
+        player.time_changed.connect(lambda moment: self.view.set_playhead(moment.timestamp()))
+
+    def on_track_clicked(self, key: str, moment: float) -> None:
+        track = self.view.track(key)
+        if track is not None:
+            self.player_panel.zone = track.zone
+            self.player.play_from(track, moment)
 
     def on_tracks_changed(self) -> None:
         self.view.set_tracks(self.controller.tracks)

@@ -55,9 +55,12 @@ class Track:
 
 
 class TimelineView(QWidget):
-    """Signals: playhead_moved(float) when the user clicks or drags the playhead (seconds since the epoch)."""
+    """Signals: playhead_moved(float) when the user clicks the timeline (seconds since the epoch);
+    track_clicked(str, float): the same click with the key of the track under it (the first track when the click
+    is on the time axis), which is what playback starts from."""
 
     playhead_moved = Signal(float)
+    track_clicked = Signal(str, float)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -258,6 +261,9 @@ class TimelineView(QWidget):
                 moment = self.time_at(event.position().x())
                 self.set_playhead(moment)
                 self.playhead_moved.emit(moment)
+                track = self.track_at(event.position().y()) or (self.tracks[0] if self.tracks else None)
+                if track is not None:
+                    self.track_clicked.emit(track.key, moment)
             self._drag_x = None
 
     def describe(self, hit: tuple[Track, Span]) -> str:
