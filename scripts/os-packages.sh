@@ -8,7 +8,7 @@ RUNTIME_PACKAGES=(
   libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1
   libxcb-image0 libxcb-render-util0 libxcb-xinerama0 libxcb-randr0 libxcb-shape0 libxcb-xkb1
   libfontconfig1 libdbus-1-3 fonts-dejavu-core
-  libvlc5 vlc-plugin-base ffmpeg
+  libvlc5 vlc-plugin-base vlc-plugin-video-output ffmpeg
 )
 TESTING_PACKAGES=(
   curl vlc-bin samba smbclient 7zip xvfb xauth

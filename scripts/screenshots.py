@@ -28,11 +28,13 @@ from app.cameras.fleet import CameraState, Fleet
 from app.cameras.secrets import SecretStore
 from app.paths import AppPaths
 from app.storage.share_actions import ShareActions, ShareSettings
+from app.vapix.recordings import RecordingControl
+from app.vapix.transport import VapixTransport
 from tests.support.memory_keyring import MemoryKeyring
 from tests.support.samba import RECORDINGS, SambaServer
 from tests.support.waiting import until
 from ui.controllers.cameras import CamerasController
-from ui.main_window import DISKS_TAB, SHARES_TAB, MainWindow
+from ui.main_window import DISKS_TAB, SHARES_TAB, TIMELINE_TAB, MainWindow
 from ui.theme import Theme, apply_theme
 
 
@@ -86,9 +88,32 @@ async def play(window: MainWindow, app: QApplication, out: Path, work: Path) -> 
         await asyncio.sleep(1.0)
         grab(out / "disks-dark.png")
         window.set_theme(Theme.SYSTEM)
+        await _recordings_tab(window, out, transport_again=fleet.transport(EMBEDDED_ID))
     finally:
         await controller.shutdown()
         samba.stop()
+
+
+async def _recordings_tab(window: MainWindow, out: Path, transport_again: VapixTransport | None) -> None:
+    """Record 10 s of the synthetic source, open the Recordings tab and play from the middle of it."""
+    assert transport_again is not None
+    async with transport_again as transport:
+        control = RecordingControl(transport)
+        recording_id = await control.record("SD_DISK", "resolution=640x360&fps=15")
+        await asyncio.sleep(10)
+        await control.stop(recording_id)
+    window.tabs.setCurrentIndex(TIMELINE_TAB)
+    panel = window.timeline_panel
+    await until(lambda: any(s.recording_id == recording_id for t in panel.view.tracks for s in t.spans.spans), 30)
+    track = next(t for t in panel.view.tracks if any(s.recording_id == recording_id for s in t.spans.spans))
+    span = next(s for s in track.spans.spans if s.recording_id == recording_id)
+    assert span.stop is not None
+    panel.view.show_range(span.start - 120, span.stop + 60)
+    panel.on_track_clicked(track.key, span.start + 4)
+    await asyncio.sleep(3.0)
+    panel.player_panel.play_button.click()  # pause, so the picture and the clock stay put for the shot
+    await asyncio.sleep(0.5)
+    grab(out / "recordings.png")
 
 
 def main() -> int:

@@ -75,6 +75,7 @@ class PlayerController(QObject):
     def pause(self, paused: bool) -> None:
         if self.feed is not None:
             self.feed.player.set_pause(1 if paused else 0)
+            QTimer.singleShot(100, self._tick)  # the clock shows the frame it stopped on, not one tick before
 
     def set_speed(self, speed: float) -> None:
         """1/8x to 16x: libvlc paces the stream by its timestamps, at this rate."""

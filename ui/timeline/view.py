@@ -33,7 +33,7 @@ from app.timeline.spans import Span, SpanKind, SpanTrack
 
 AXIS_HEIGHT = 34
 TRACK_HEIGHT = 30
-LABEL_WIDTH = 150
+LABEL_WIDTH = 190
 KIND_COLOURS = {
     SpanKind.CONTINUOUS: QColor("#2e7d32"),
     SpanKind.SCHEDULED: QColor("#1565c0"),
