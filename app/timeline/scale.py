@@ -8,7 +8,7 @@ rather than ticks at 01:00 and 03:00.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 MIN_SECONDS_PER_PX = 0.01  # 10 s across a 1000 px view: single frames are a few pixels apart
 MAX_SECONDS_PER_PX = 2600.0  # four weeks across a 1000 px view
@@ -113,7 +113,3 @@ def _local_steps(t0: float, t1: float, step: int, zone: tzinfo) -> list[datetime
             times.append(local)  # 02:00 on a spring-forward night does not exist: no tick for it
         naive += timedelta(seconds=step)
     return times
-
-
-def utc(moment: float) -> datetime:
-    return datetime.fromtimestamp(moment, UTC)
