@@ -8,7 +8,7 @@ controller's polling sees them.
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QItemSelection, Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -24,7 +24,6 @@ from app.storage.availability import disk_action_reasons
 from app.storage.disk_actions import LossEstimate
 from app.storage.overview import DiskView, StorageOverview
 from app.vapix.usergroup import Role
-from resources import icon
 from ui.controllers.storage import StorageController
 from ui.disks.dialogs import (
     AlertLevelsDialog,
@@ -36,23 +35,23 @@ from ui.disks.dialogs import (
 )
 from ui.disks.model import USAGE_COLUMN, DiskTableModel
 from ui.disks.usage_delegate import UsageDelegate
+from ui.widgets.actions import ActionSpec, apply_reasons, make_actions, retint
 from ui.widgets.job_bar import JobBar
 
 USAGE_WIDTH = 200
-# action name, label, icon, shortcut, tooltip when enabled
 _ACTIONS = (
-    ("format", "&Format…", "format", "Ctrl+Shift+F", "Erase the disk and create a file system on it"),
-    ("mount", "&Mount", "mount", "Ctrl+M", "Make the disk available for recording"),
-    ("unmount", "&Unmount", "eject", "Ctrl+E", "Stop recording to the disk so it can be removed safely"),
-    ("lock", "&Lock", "lock", "", "Protect the disk's recordings: no formatting, no writing"),
-    ("unlock", "Un&lock", "unlock", "", "Allow formatting and recording again"),
-    ("check", "&Check", "check", "", "Check the file system (the disk is unmounted meanwhile)"),
-    ("repair", "&Repair", "repair", "", "Repair the file system (the disk is unmounted meanwhile)"),
-    ("required_fs", "Required file s&ystem…", "settings", "", "Format new cards automatically"),
-    ("encryption", "&Encryption…", "encryption", "", "Encrypt the recordings on the disk"),
-    ("cleanup", "Clea&nup…", "cleanup", "", "When the camera deletes old recordings"),
-    ("alerts", "&Alert levels…", "alert", "", "Wear and temperature that raise a storage alert"),
-    ("limit", "Storage l&imit…", "limit", "", "How much of the disk recordings may use"),
+    ActionSpec("format", "&Format…", "format", "Ctrl+Shift+F", "Erase the disk and create a file system on it"),
+    ActionSpec("mount", "&Mount", "mount", "Ctrl+M", "Make the disk available for recording"),
+    ActionSpec("unmount", "&Unmount", "eject", "Ctrl+E", "Stop recording to the disk so it can be removed safely"),
+    ActionSpec("lock", "&Lock", "lock", "", "Protect the disk's recordings: no formatting, no writing"),
+    ActionSpec("unlock", "Un&lock", "unlock", "", "Allow formatting and recording again"),
+    ActionSpec("check", "&Check", "check", "", "Check the file system (the disk is unmounted meanwhile)"),
+    ActionSpec("repair", "&Repair", "repair", "", "Repair the file system (the disk is unmounted meanwhile)"),
+    ActionSpec("required_fs", "Required file s&ystem…", "settings", "", "Format new cards automatically"),
+    ActionSpec("encryption", "&Encryption…", "encryption", "", "Encrypt the recordings on the disk"),
+    ActionSpec("cleanup", "Clea&nup…", "cleanup", "", "When the camera deletes old recordings"),
+    ActionSpec("alerts", "&Alert levels…", "alert", "", "Wear and temperature that raise a storage alert"),
+    ActionSpec("limit", "Storage l&imit…", "limit", "", "How much of the disk recordings may use"),
 )
 
 
@@ -77,18 +76,10 @@ class DisksPanel(QWidget):
         self.settings_toolbar = QToolBar("Disk settings", self)
         for bar in (self.toolbar, self.settings_toolbar):
             bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        for name, label, icon_name, shortcut, tip in _ACTIONS:
-            action = QAction(label, self)
-            action.setData((icon_name, tip))
-            if shortcut:
-                action.setShortcut(QKeySequence(shortcut))
-                action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            action.triggered.connect(lambda _checked=False, n=name: self.trigger(n))
-            self.actions_by_name[name] = action
+        self.actions_by_name = make_actions(self, _ACTIONS, self.trigger)
+        for name, action in self.actions_by_name.items():
             settings = name in ("required_fs", "encryption", "cleanup", "alerts", "limit")
             (self.settings_toolbar if settings else self.toolbar).addAction(action)
-            self.addAction(action)
-        self._set_icons()
         self.banner = QLabel()
         self.banner.setObjectName("banner")
         self.banner.setProperty("kind", "error")
@@ -116,14 +107,9 @@ class DisksPanel(QWidget):
         layout.addWidget(self.job_bar)
         self._update_actions()
 
-    def _set_icons(self) -> None:
-        for action in self.actions_by_name.values():
-            icon_name, _tip = action.data()
-            action.setIcon(icon(icon_name))
-
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.PaletteChange:
-            self._set_icons()  # light/dark switched: icons follow the text colour
+            retint(self.actions_by_name)  # light/dark switched: icons follow the text colour
         super().changeEvent(event)
 
     # --- state ---------------------------------------------------------------------------------------------------
@@ -159,14 +145,7 @@ class DisksPanel(QWidget):
 
     def _update_actions(self) -> None:
         self.reasons = disk_action_reasons(self.selected(), self.controller.support, self.role)
-        busy = self.controller.busy
-        for name, action in self.actions_by_name.items():
-            reason = "An action is running; wait until it has ended." if busy else self.reasons[name]
-            _icon, tip = action.data()
-            action.setEnabled(not reason)
-            label = action.text().replace("&", "").rstrip("…")
-            action.setToolTip(f"{label}: {reason}" if reason else tip)
-            action.setStatusTip(reason or tip)
+        apply_reasons(self.actions_by_name, self.reasons, self.controller.busy)
 
     # --- actions -------------------------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ Split action sets storage limits on every camera that records to the same NAS.
 from __future__ import annotations
 
 from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, QPersistentModelIndex, Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -25,21 +25,21 @@ from app.storage.nas_split import NasUse, nas_use
 from app.storage.overview import SHARE_DISK, StorageOverview, describe_status
 from app.vapix.networkshare import NetworkShare
 from app.vapix.usergroup import Role
-from resources import icon
 from ui.controllers.storage import StorageController
 from ui.shares.dialogs import ShareDialog, SplitDialog
+from ui.widgets.actions import ActionSpec, apply_reasons, make_actions, retint
 from ui.widgets.job_bar import JobBar
 
 COLUMNS = ("Name", "Address", "Share", "User", "Recording to it")
 Index = QModelIndex | QPersistentModelIndex
 
 _ACTIONS = (
-    ("add", "&Add share…", "add", "Ctrl+Shift+N", "Add a NAS share; the camera tests it first"),
-    ("edit", "&Edit…", "edit", "", "Change the share; the camera tests it first"),
-    ("bind", "&Bind", "bind", "", "Record to this share"),
-    ("unbind", "&Unbind", "unbind", "", "Stop recording to this share (it is unmounted safely first)"),
-    ("remove", "&Remove", "remove", "", "Forget the share (unbound first); recordings on the NAS stay"),
-    ("split", "S&plit NAS…", "split", "", "Give each camera that records to this NAS a share of its size"),
+    ActionSpec("add", "&Add share…", "add", "Ctrl+Shift+N", "Add a NAS share; the camera tests it first"),
+    ActionSpec("edit", "&Edit…", "edit", "", "Change the share; the camera tests it first"),
+    ActionSpec("bind", "&Bind", "bind", "", "Record to this share"),
+    ActionSpec("unbind", "&Unbind", "unbind", "", "Stop recording to this share (it is unmounted safely first)"),
+    ActionSpec("remove", "&Remove", "remove", "", "Forget the share (unbound first); recordings on the NAS stay"),
+    ActionSpec("split", "S&plit NAS…", "split", "", "Give each camera that records to this NAS a share of its size"),
 )
 
 
@@ -89,17 +89,9 @@ class SharesPanel(QWidget):
         self.actions_by_name: dict[str, QAction] = {}
         self.toolbar = QToolBar("Share actions", self)
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        for name, label, icon_name, shortcut, tip in _ACTIONS:
-            action = QAction(label, self)
-            action.setData((icon_name, tip))
-            if shortcut:
-                action.setShortcut(QKeySequence(shortcut))
-                action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            action.triggered.connect(lambda _checked=False, n=name: self.trigger(n))
-            self.actions_by_name[name] = action
+        self.actions_by_name = make_actions(self, _ACTIONS, self.trigger)
+        for action in self.actions_by_name.values():
             self.toolbar.addAction(action)
-            self.addAction(action)
-        self._set_icons()
         self.empty = QLabel("Select a camera that is online to see its network shares.")
         self.table = QTableView()
         self.table.setModel(self.model)
@@ -120,13 +112,9 @@ class SharesPanel(QWidget):
         controller.busy_changed.connect(lambda _b: self._update_actions())
         self._update_actions()
 
-    def _set_icons(self) -> None:
-        for action in self.actions_by_name.values():
-            action.setIcon(icon(action.data()[0]))
-
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.PaletteChange:
-            self._set_icons()
+            retint(self.actions_by_name)
         super().changeEvent(event)
 
     def selected(self) -> NetworkShare | None:
@@ -149,12 +137,7 @@ class SharesPanel(QWidget):
         self.reasons = share_action_reasons(self.selected(), self.controller.support, self.role)
         if not self.nas_uses():
             self.reasons["split"] = self.reasons["split"] or "No camera records to a NAS share yet."
-        busy = self.controller.busy
-        for name, action in self.actions_by_name.items():
-            reason = "An action is running; wait until it has ended." if busy else self.reasons[name]
-            tip = action.data()[1]
-            action.setEnabled(not reason)
-            action.setToolTip(f"{action.text().replace('&', '').rstrip('…')}: {reason}" if reason else tip)
+        apply_reasons(self.actions_by_name, self.reasons, self.controller.busy)
 
     def nas_uses(self) -> list[NasUse]:
         """The cameras recording to the same NAS as the selected camera, from their last storage reads."""
