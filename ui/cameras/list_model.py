@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QBrush, QColor
 
 from app.cameras.fleet import CameraEntry, CameraState
 from resources import icon
 from ui.controllers.cameras import CamerasController
+from ui.widgets.table_model import Index, RowsModel
 
 COLUMNS = ("Name", "Address", "Model", "Status", "Storage")
 STORAGE_COLUMN = 4
@@ -21,37 +22,21 @@ _STATE_COLOURS = {
     CameraState.FAILED: "#b3261e",
 }
 
-Index = QModelIndex | QPersistentModelIndex
 
+class CameraListModel(RowsModel):
+    columns = COLUMNS
 
-class CameraListModel(QAbstractTableModel):
     def __init__(self, controller: CamerasController, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._controller = controller
-        self._rows: list[CameraEntry] = controller.entries()
+        self.rows: list[CameraEntry] = controller.entries()
         controller.cameras_changed.connect(self.on_cameras_changed)
         controller.camera_changed.connect(self.on_camera_changed)
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(
-        self,
-        section: int,
-        orientation: Qt.Orientation,
-        role: int = Qt.ItemDataRole.DisplayRole,
-    ) -> str | None:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
-
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        if not index.isValid() or not 0 <= index.row() < len(self.rows):
             return None
-        entry = self._rows[index.row()]
+        entry = self.rows[index.row()]
         if role == ID_ROLE:
             return entry.config.id
         if role == Qt.ItemDataRole.DisplayRole:
@@ -70,14 +55,14 @@ class CameraListModel(QAbstractTableModel):
         return None
 
     def camera_id(self, row: int) -> str | None:
-        return self._rows[row].config.id if 0 <= row < len(self._rows) else None
+        return self.rows[row].config.id if 0 <= row < len(self.rows) else None
 
     def row_of(self, camera_id: str) -> int:
-        return next((i for i, e in enumerate(self._rows) if e.config.id == camera_id), -1)
+        return next((i for i, e in enumerate(self.rows) if e.config.id == camera_id), -1)
 
     def on_cameras_changed(self) -> None:
         self.beginResetModel()
-        self._rows = self._controller.entries()
+        self.rows = self._controller.entries()
         self.endResetModel()
 
     def on_camera_changed(self, camera_id: str) -> None:
@@ -85,7 +70,7 @@ class CameraListModel(QAbstractTableModel):
         entry = self._controller.entry(camera_id)
         if row < 0 or entry is None:
             return
-        self._rows[row] = entry
+        self.rows[row] = entry
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
 
     @staticmethod

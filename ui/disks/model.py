@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QObject, Qt
 
 from app.storage.overview import DiskView, StorageOverview, describe_status
+from ui.widgets.table_model import Index, RowsModel
 from ui.widgets.units import human_size
 
 COLUMNS = (
@@ -21,8 +22,6 @@ COLUMNS = (
 )
 USAGE_COLUMN = COLUMNS.index("Used")
 USAGE_ROLE = Qt.ItemDataRole.UserRole + 1  # (used kB, total kB) for the bar
-
-Index = QModelIndex | QPersistentModelIndex
 
 
 def _cleanup(view: DiskView) -> str:
@@ -68,35 +67,30 @@ def _usage_text(view: DiskView) -> str:
     return f"{human_size(disk.used_kb)} of {human_size(disk.total_kb)}"
 
 
-class DiskTableModel(QAbstractTableModel):
+class DiskTableModel(RowsModel):
+    columns = COLUMNS
+
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.views: list[DiskView] = []
+        self.rows: list[DiskView] = []
 
     def set_overview(self, overview: StorageOverview | None) -> None:
         new = list(overview.disks) if overview else []
-        if [v.disk_id for v in new] == [v.disk_id for v in self.views]:
-            self.views = new  # same rows: repaint in place, so the selection stays
+        if [v.disk_id for v in new] == [v.disk_id for v in self.rows]:
+            self.rows = new  # same rows: repaint in place, so the selection stays
             if new:
                 self.dataChanged.emit(self.index(0, 0), self.index(len(new) - 1, len(COLUMNS) - 1))
             return
         self.beginResetModel()
-        self.views = new
+        self.rows = new
         self.endResetModel()
 
+    @property
+    def views(self) -> list[DiskView]:
+        return self.rows
+
     def view(self, row: int) -> DiskView | None:
-        return self.views[row] if 0 <= row < len(self.views) else None
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.views)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
+        return self.rows[row] if 0 <= row < len(self.rows) else None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         view = self.view(index.row()) if index.isValid() else None

@@ -6,7 +6,7 @@ Split action sets storage limits on every camera that records to the same NAS.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -29,9 +29,9 @@ from ui.controllers.storage import StorageController
 from ui.shares.dialogs import ShareDialog, SplitDialog
 from ui.widgets.actions import ActionSpec, apply_reasons, make_actions, retint
 from ui.widgets.job_bar import JobBar
+from ui.widgets.table_model import Index, RowsModel
 
 COLUMNS = ("Name", "Address", "Share", "User", "Recording to it")
-Index = QModelIndex | QPersistentModelIndex
 
 _ACTIONS = (
     ActionSpec("add", "&Add share…", "add", "Ctrl+Shift+N", "Add a NAS share; the camera tests it first"),
@@ -43,32 +43,27 @@ _ACTIONS = (
 )
 
 
-class ShareTableModel(QAbstractTableModel):
+class ShareTableModel(RowsModel):
+    columns = COLUMNS
+
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.shares: list[NetworkShare] = []
+        self.rows: list[NetworkShare] = []
         self.disk_state = ""
 
     def set_overview(self, overview: StorageOverview | None) -> None:
         self.beginResetModel()
-        self.shares = list(overview.shares) if overview else []
+        self.rows = list(overview.shares) if overview else []
         view = overview.disk(SHARE_DISK) if overview else None
         self.disk_state = describe_status(view.disk) if view else ""
         self.endResetModel()
 
+    @property
+    def shares(self) -> list[NetworkShare]:
+        return self.rows
+
     def share(self, row: int) -> NetworkShare | None:
-        return self.shares[row] if 0 <= row < len(self.shares) else None
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.shares)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
+        return self.rows[row] if 0 <= row < len(self.rows) else None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         share = self.share(index.row()) if index.isValid() else None
