@@ -51,7 +51,7 @@ class LossEstimate:
 
 
 def _no_progress(_step: str, _percent: int) -> None:
-    pass
+    """For callers that do not show progress (scripts, the loss estimate)."""
 
 
 class DiskActions:

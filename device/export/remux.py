@@ -99,7 +99,7 @@ class _FileWriter:
         self._file = None
 
     def flush(self) -> None:
-        pass
+        """Nothing is held here: every write goes straight to the file."""
 
 
 def _duration_tag(duration: timedelta) -> str:

@@ -116,7 +116,7 @@ class LiveSources:
     @staticmethod
     async def _key_frame(queue: FrameQueue) -> EncodedFrame:
         while not (frame := await queue.get()).keyframe:
-            pass
+            continue  # a new viewer's picture can only begin at a key frame
         return frame
 
     async def subscribe(self, options: SourceOptions) -> FrameQueue:

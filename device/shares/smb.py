@@ -143,8 +143,7 @@ def _resolve(target: ShareTarget) -> None:
 
 def _reach(target: ShareTarget) -> None:
     try:
-        with socket.create_connection((target.address, target.effective_port), timeout=CONNECT_TIMEOUT):
-            pass
+        socket.create_connection((target.address, target.effective_port), timeout=CONNECT_TIMEOUT).close()
     except OSError as exc:
         raise ShareTestError(
             760,
