@@ -150,6 +150,15 @@ def parse_rtp_info(value: str) -> tuple[RtpInfo, ...]:
     return tuple(found)
 
 
+async def _reap(task: asyncio.Task[None]) -> None:
+    """Wait for a cancelled helper task to end. Not `with suppress(CancelledError): await task`: that also
+    swallows the cancellation of the task *waiting*, which then runs on (a player that was told to stop waits for
+    the end of a stream that will never come)."""
+    await asyncio.wait({task})
+    if not task.cancelled():
+        task.exception()  # retrieved: it was reported where it happened, or it is the failure being closed on
+
+
 def keepalive_interval(timeout: int) -> float:
     """Well before the session would expire: 5 s early like Axis's own web client, but never later than
     halfway, so a short timeout survives a keep-alive whose answer is slow."""
@@ -234,7 +243,8 @@ class RtspSession:
             raise RtspError(f"not an rtsp:// URL: {self.url}")
         host, port = parts.hostname, parts.port or DEFAULT_PORT
         try:
-            self._reader, self._writer = await asyncio.wait_for(asyncio.open_connection(host, port), self._timeout)
+            async with asyncio.timeout(self._timeout):  # not wait_for: on 3.11 it can lose a cancellation
+                self._reader, self._writer = await asyncio.open_connection(host, port)
         except (OSError, TimeoutError) as exc:
             raise RtspConnectionError(f"cannot connect to {host}:{port}: {exc}") from None
         self._read_task = asyncio.create_task(self._read_loop())
@@ -325,8 +335,7 @@ class RtspSession:
         ends an interleaved session too), then close."""
         if self._keepalive_task is not None:
             self._keepalive_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._keepalive_task
+            await _reap(self._keepalive_task)
             self._keepalive_task = None
         setup, self._setup = self._setup, None
         if setup is not None and self._error is None and self._writer is not None:
@@ -338,8 +347,7 @@ class RtspSession:
                 )
         if self._read_task is not None:
             self._read_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._read_task
+            await _reap(self._read_task)
             self._read_task = None
         self._wanted += 1
         self._drain()
@@ -403,7 +411,10 @@ class RtspSession:
         try:
             writer.write(encode_request(method, url, cseq, signed))
             await writer.drain()
-            return await asyncio.wait_for(future, timeout or self._timeout)
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for swallows a cancellation that arrives as the
+            # answer does, and a player told to stop would then play on.
+            async with asyncio.timeout(timeout or self._timeout):
+                return await future
         except TimeoutError:
             raise RtspTimeout(f"the camera did not answer {method} in time") from None
         except OSError as exc:

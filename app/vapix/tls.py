@@ -69,7 +69,8 @@ async def fetch_certificate(host: str, port: int, timeout: float = 10.0) -> str:
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     try:
-        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port, ssl=context), timeout)
+        async with asyncio.timeout(timeout):  # not wait_for: on 3.11 it can lose a cancellation
+            _, writer = await asyncio.open_connection(host, port, ssl=context)
     except (OSError, TimeoutError) as exc:
         raise ConnectionFailed(f"cannot reach {host}:{port} over TLS: {exc}") from None
     try:

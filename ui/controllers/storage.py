@@ -99,7 +99,8 @@ class StorageController(QObject):
                 self.overview_changed.emit(overview)
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                async with asyncio.timeout(self.poll_seconds):  # not wait_for: on 3.11 it can lose a cancel
+                    await self._wake.wait()
 
     # --- disk actions --------------------------------------------------------------------------------------------
 

@@ -66,7 +66,8 @@ class TimelineController(QObject):
                 await self._refresh()
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.refresh_seconds)
+                async with asyncio.timeout(self.refresh_seconds):  # not wait_for: on 3.11 it can lose a cancel
+                    await self._wake.wait()
 
     async def _sync_tracks(self) -> None:
         online = {cid: e for cid, e in self.fleet.entries.items() if e.state is CameraState.ONLINE}
