@@ -45,3 +45,27 @@ class ManualClock:
     def advance(self, seconds: float) -> None:
         self._now += timedelta(seconds=seconds)
         self._mono += seconds
+
+
+class SettableClock:
+    """Another clock's time plus an offset that can be set, as a camera's time is set (by NTP, or by hand).
+
+    The virtual camera runs on one of these so that a scenario can put it at any moment (just before a
+    schedule's window, say) and the schedules, recordings and frame time strips all follow. Monotonic time is
+    never moved: timeouts and nonce lifetimes must not jump.
+    """
+
+    def __init__(self, base: Clock | None = None) -> None:
+        self._base = base or SystemClock()
+        self._offset = timedelta(0)
+
+    def now(self) -> datetime:
+        return self._base.now() + self._offset
+
+    def monotonic(self) -> float:
+        return self._base.monotonic()
+
+    def set_now(self, moment: datetime) -> None:
+        if moment.tzinfo is None:
+            raise ValueError("the camera's time must be timezone-aware")
+        self._offset = moment - self._base.now()

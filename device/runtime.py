@@ -12,8 +12,9 @@ from pathlib import Path
 
 from device.auth.digest import NonceAuthority
 from device.auth.policy import Authenticator
-from device.clock import Clock, SystemClock
+from device.clock import Clock, SettableClock
 from device.events.bus import EventBus
+from device.events.system import EventSystem
 from device.export.external import ExternalExports
 from device.export.usb import UsbDisk
 from device.http import (
@@ -27,8 +28,12 @@ from device.http import (
     play,
     record,
     recordings,
+    scenario_events,
     storage_limit,
     usergroup,
+    vapix_services,
+    virtualinput,
+    wsstream,
 )
 from device.http.module import HttpModule
 from device.http.server import HttpServer
@@ -62,6 +67,10 @@ HTTP_MODULES: tuple[HttpModule, ...] = (
     export.MODULE,
     play.MODULE,
     networkshare.MODULE,
+    vapix_services.MODULE,
+    virtualinput.MODULE,
+    scenario_events.MODULE,
+    wsstream.MODULE,
 )
 
 
@@ -86,7 +95,7 @@ class DeviceConfig:
 class Device:
     def __init__(self, config: DeviceConfig, clock: Clock | None = None) -> None:
         self.config = config
-        self.clock = clock or SystemClock()
+        self.clock = clock or SettableClock()  # settable: a scenario can put the camera at any moment
         data = config.data_dir
         data.mkdir(parents=True, exist_ok=True)
         identity = load_identity(data, config.serial, config.timezone)
@@ -113,7 +122,8 @@ class Device:
         shares = ShareService(
             ShareRegistry(data / "shares.json", store), store, disks, identity.serial, data / "shares"
         )
-        self.services = Services(bus, JobRegistry(), disks, recorder, ExternalExports(usb), shares)
+        events = EventSystem(bus, self.clock, identity.zone, data, recorder)
+        self.services = Services(bus, JobRegistry(), disks, recorder, ExternalExports(usb), shares, events)
         self.http = HttpServer(
             self.state, self.services, HTTP_MODULES, config.host, config.http_port, config.ssl_context
         )
@@ -123,6 +133,7 @@ class Device:
         await self.services.disks.start()  # mounting a disk starts its continuous profiles
         await self.services.shares.start()  # a bound share mounts like a disk
         await self.services.recorder.start()
+        await self.services.events.start()  # rules start from the disks' and recordings' current states
         await self.rtsp.start()
         self.state.params.put("Network.RTSP.Port", str(self.rtsp.port))
         try:
@@ -132,9 +143,11 @@ class Device:
             raise
 
     async def stop(self) -> None:
+        await self.services.events.close_streams()  # the HTTP server would wait for open event streams
         await self.http.stop()
         await self.rtsp.stop()
         await self.services.exports.stop()
+        await self.services.events.stop()  # triggered recordings close before the recorder stops
         await self.services.recorder.stop()  # recordings close cleanly before the disks go
         await self.services.jobs.stop()
         await self.services.disks.stop()  # a share's index is published on the way out

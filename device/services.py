@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from device.events.bus import EventBus
+from device.events.system import EventSystem
 from device.export.external import ExternalExports
 from device.jobs import JobRegistry
 from device.recorder.service import RecordingService
@@ -20,3 +21,4 @@ class Services:
     recorder: RecordingService
     exports: ExternalExports
     shares: ShareService
+    events: EventSystem

@@ -83,14 +83,19 @@ class VapixTransport:
         params: Mapping[str, str] | None = None,
         data: Mapping[str, str] | None = None,
         json: Any = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
         check: bool = True,
     ) -> httpx.Response:
-        """Send with retries; with check=False an HTTP error status is returned instead of raised."""
+        """Send with retries; with check=False an HTTP error status is returned instead of raised. `content` and
+        `headers` are for bodies that are neither a form nor JSON (SOAP envelopes)."""
         attempts = self._retry.attempts if method == "GET" else 1
         delay = self._retry.backoff
         for attempt in range(1, attempts + 1):
             try:
-                response = await self._client.request(method, path, params=params, data=data, json=json)
+                response = await self._client.request(
+                    method, path, params=params, data=data, json=json, content=content, headers=headers
+                )
             except httpx.TransportError as exc:
                 if attempt == attempts or _is_tls_failure(exc):
                     raise _connection_error(self.endpoint, exc) from None

@@ -80,11 +80,22 @@ _GENERAL_CGIS: dict[str, Access] = {
     # viewer for every other method.
     "basicdeviceinfo.cgi": Access(None),
     "usergroup.cgi": Access(V),
+    # Virtual input API and the manual trigger (EVENTS.md §2.4, §2.5)
+    "virtualinput/activate.cgi": Access(O),
+    "virtualinput/deactivate.cgi": Access(O),
+    "virtualinput/getschemaversions.cgi": Access(V),
+    "io/virtualinput.cgi": Access(V),
+    # WebSocket session tokens (EVENTS.md §3.1)
+    "wssession.cgi": Access(V),
 }
 
 CGI_ACCESS: dict[str, Access] = {
     **{f"/axis-cgi/{path}": Access(role) for path, role in _SPEC_CGIS.items()},
     **{f"/axis-cgi/{path}": access for path, access in _GENERAL_CGIS.items()},
+    # The Action and Event services (operator pages on real cameras, EVENTS.md §0.1, §6.1).
+    "/vapix/services": Access(O),
+    # The event stream checks its credentials itself: Digest, or a wssession.cgi token in the query.
+    "/vapix/ws-data-stream": Access(None),
 }
 
 RTSP_PLAYBACK_ROLE = V

@@ -86,6 +86,13 @@ def _properties(identity: DeviceIdentity, continuous_profiles: int) -> list[Para
         _read_only("Properties.API.HTTP.Version", "3"),
         _read_only("Properties.API.RTSP.RTSPAuth", yes),
         _read_only("Properties.API.RTSP.Version", "2.01"),
+        # Events and actions (EVENTS.md §6.2, real values of P3245-LVE 11.11 and D4200-VE 12.9)
+        _read_only("Properties.API.Metadata.Metadata", yes),
+        _read_only("Properties.API.Metadata.Version", "1.0"),
+        _read_only("Properties.API.WebService.WebService", yes),
+        _read_only("Properties.API.WebService.EntryService", yes),
+        _read_only("Properties.IO.ManualTriggerNbr", "6"),
+        _read_only("Properties.VirtualInput.VirtualInput", yes),
         *(_read_only(f"Properties.LocalStorage.{k}", v) for k, v in local.items()),
         *(_read_only(f"Properties.NetworkShare.{k}", v) for k, v in share.items()),
         _read_only("Properties.Firmware.Version", identity.firmware_version),

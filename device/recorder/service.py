@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import parse_qsl, unquote
 
@@ -71,6 +72,9 @@ class Active:
     session: RecordingSession
     queue: FrameQueue
     task: asyncio.Task[None] | None = None
+    backlog: list[EncodedFrame] = field(default_factory=list)
+    """Frames from before the start (a pre-event buffer), written first; live frames up to its last pts are
+    the same frames again and are skipped."""
 
 
 class RecordingService:
@@ -85,7 +89,9 @@ class RecordingService:
     # --- lifecycle -------------------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Nothing to do: DiskManager.start() mounts the disks, and each mount calls disk_ready()."""
+        """Publish "not recording" so the state exists from the start; DiskManager.start() mounts the disks, and
+        each mount calls disk_ready()."""
+        self._publish()
 
     async def stop(self) -> None:
         for recording_id in list(self.active):
@@ -122,7 +128,11 @@ class RecordingService:
         options_text: str = "",
         trigger: tuple[str, str, str] | None = None,
         profile: int | None = None,
+        backlog: Callable[[], Sequence[EncodedFrame]] | None = None,
     ) -> str:
+        """Start a recording; returns its ID. `trigger` is (recordingtype, eventid, eventtrigger). `backlog`,
+        called right after the recording joins the source, gives buffered frames from before now to begin
+        with (a triggered recording's pre-event time); the recording then starts at its first frame."""
         try:
             options = parse_stream_options(options_text)
         except ValueError as exc:
@@ -140,7 +150,10 @@ class RecordingService:
             queue, source = await self.hub.subscribe(options)
         except (OSError, ValueError, av.FFmpegError) as exc:
             raise RecordingRefused(f"The video source cannot be read: {exc}") from None
-        now = self.state.clock.now()
+        earlier = list(backlog()) if backlog is not None else []
+        if earlier:
+            queue.waiting_for_key = False  # live frames continue the backlog, delta frames included
+        now = earlier[0].capture_time if earlier else self.state.clock.now()
         identity = self.state.identity
         codec = "video/x-h264" if source.codec == "h264" else "image/jpeg"
         meta = RecordingMeta(
@@ -159,7 +172,7 @@ class RecordingService:
         except RecordingStopped as exc:
             await self.hub.unsubscribe(options, queue)
             raise RecordingRefused(exc.reason) from None
-        active = Active(meta.id, disk_id, options, profile, session, queue)
+        active = Active(meta.id, disk_id, options, profile, session, queue, backlog=earlier)
         self.active[meta.id] = active
         active.task = asyncio.get_running_loop().create_task(self._pump(active), name=f"record-{meta.id}")
         self._publish()
@@ -244,11 +257,17 @@ class RecordingService:
 
     async def _pump(self, active: Active) -> None:
         checked = self.state.clock.monotonic()
+        seen = active.backlog[-1].pts if active.backlog else None
         try:
+            if active.backlog:
+                await asyncio.to_thread(_feed, active.session, active.backlog)
+                active.backlog = []
             while True:
                 frames = [await active.queue.get()]
                 while not active.queue.empty():  # write what piled up in one trip to the worker thread
                     frames.append(active.queue.get_nowait())
+                if seen is not None:
+                    frames = [f for f in frames if f.pts > seen]
                 await asyncio.to_thread(_feed, active.session, frames)
                 if self.state.clock.monotonic() - checked >= SPACE_CHECK_SECONDS:
                     checked = self.state.clock.monotonic()
@@ -294,9 +313,8 @@ class RecordingService:
         return "full" if self.disks.full(disk) else "not writable"
 
     def _publish(self) -> None:
-        for disk_id in self.disks.disks:
-            ongoing = any(a.disk_id == disk_id for a in self.active.values())
-            self.bus.set_state(RECORDING, {"disk_id": disk_id}, {"recording": "1" if ongoing else "0"})
+        """Storage/Recording has no source on real firmware: one state, true while anything records."""
+        self.bus.set_state(RECORDING, {}, {"recording": "1" if self.active else "0"})
 
 
 def _delete_recording(store: RecordingStore, recording_id: str) -> None:

@@ -17,11 +17,12 @@ from datetime import timedelta
 from typing import Protocol
 
 from device.events.bus import STORAGE_ALERT, STORAGE_DISRUPTION, EventBus
+from device.events.topics import STORAGE_FAILURE
 from device.persist import read_json, write_json_atomic
 from device.state import DeviceState
 from device.storage import crypto, sharestore
 from device.storage.cleanup import BlockInfo, Rules, choose_blocks
-from device.storage.disk import SD_CARD, SHARE, CameraDiskState, CardMeta, Disk
+from device.storage.disk import SD_CARD, SHARE, CameraDiskState, CardMeta, Disk, DiskStatus
 from device.storage.files import StorePath, rmtree, tree_size
 from device.storage.index import IndexUnusable
 from device.storage.sample import write_sample_recording
@@ -766,7 +767,16 @@ class DiskManager:
         source = {"disk_id": disk.id}
         disrupted = not self.writable(disk)
         self.bus.set_state(STORAGE_DISRUPTION, source, {"disruption": "1" if disrupted else "0"})
-        self.bus.set_state(STORAGE_ALERT, source, {"alert": "1" if self.alert(disk) else "0"})
+        failed = disk.status is DiskStatus.FAILED
+        self.bus.set_state(STORAGE_FAILURE, source, {"disruption": "1" if failed else "0"})
+        wear, temperature, overall = self.health(disk)
+        alert = {  # the state item first: readers that take "the" value of a stateful event get it
+            "alert": "1" if self.alert(disk) else "0",
+            "wear": str(wear),
+            "temperature": str(temperature),
+            "overall_health": str(overall),
+        }
+        self.bus.set_state(STORAGE_ALERT, source, alert, changed_on="alert")  # notified when `alert` flips
 
 
 class EncryptionError(DiskError):
