@@ -112,9 +112,10 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.details, icon("camera"), "&Camera")
         self.tabs.addTab(self.disks_panel, icon("disk"), "&Disks")
         self.tabs.addTab(self.shares_panel, icon("share"), "S&hares")
-        self.timeline_panel = TimelinePanel(self.controller.timeline, self.controller.player)
+        self.timeline_panel = TimelinePanel(self.controller.timeline, self.controller.player, self.controller.exports)
         self.tabs.addTab(self.timeline_panel, icon("recording"), "&Recordings")
         self.tabs.currentChanged.connect(self.on_tab_changed)
+        self.timeline_panel.full_screen_changed.connect(self.set_full_screen)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.table)
         splitter.addWidget(self.tabs)
@@ -127,6 +128,8 @@ class MainWindow(QMainWindow):
         self.banner.setVisible(bool(self.controller.secrets_warning))
         central = QWidget()
         layout = QVBoxLayout(central)
+        self.central_layout = layout
+        self._normal_state = self.windowState()
         layout.addWidget(self.banner)
         layout.addWidget(splitter, 1)
         self.setCentralWidget(central)
@@ -168,6 +171,19 @@ class MainWindow(QMainWindow):
             self.reset_action,
         ):
             action.setIcon(icon(str(action.data())))
+
+    def set_full_screen(self, on: bool) -> None:
+        """The player alone on the screen: everything around the Recordings tab's picture hides."""
+        for part in (self.menuBar(), self.statusBar(), self.table, self.tabs.tabBar()):
+            part.setVisible(not on)
+        self.banner.setVisible(not on and bool(self.controller.secrets_warning))
+        self.central_layout.setContentsMargins(*((0, 0, 0, 0) if on else (9, 9, 9, 9)))
+        if on:
+            self.tabs.setCurrentIndex(TIMELINE_TAB)
+            self._normal_state = self.windowState()
+            self.showFullScreen()
+        else:
+            self.setWindowState(self._normal_state)
 
     def on_tab_changed(self, index: int) -> None:
         if index == TIMELINE_TAB:

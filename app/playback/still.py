@@ -50,7 +50,6 @@ class NoPicture(Exception):
 async def fetch_still(url: str, credentials: Credentials | None, recording_id: str, moment: datetime) -> Still:
     """The picture on screen at `moment` in the recording at `url` (a ``recordingid=`` playback URL)."""
     async with RtspSession(url, credentials) as session:
-        encoding = session.video.encoding
         await session.play(ClockRange(moment, moment + READ_AHEAD))
         gop: list[Frame] = []  # from the last key frame at or before the moment
         following: datetime | None = None
@@ -58,26 +57,26 @@ async def fetch_still(url: str, credentials: Credentials | None, recording_id: s
             if frame.wall_clock is None:
                 continue  # without a sender report there is no telling which frame is the one asked for
             if frame.wall_clock > moment:
-                if gop or not (frame.keyframe or encoding == "JPEG"):
+                if gop or not frame.keyframe:
                     following = frame.wall_clock
                     break
                 moment = frame.wall_clock  # asked for just before the first frame: show the first frame
-            if frame.keyframe or encoding == "JPEG":
+            if frame.keyframe:
                 gop = [frame]
             elif gop:
                 gop.append(frame)
     if not gop:
         raise NoPicture(f"recording {recording_id} has no picture at {moment.isoformat()}")
-    width, height, stride, rgb = await asyncio.to_thread(_decode_last, gop, encoding)
+    width, height, stride, rgb = await asyncio.to_thread(_decode_last, gop)
     captured = gop[-1].wall_clock
     assert captured is not None
     return Still(width, height, stride, rgb, captured, following, recording_id)
 
 
-def _decode_last(frames: list[Frame], encoding: str) -> tuple[int, int, int, bytes]:
+def _decode_last(frames: list[Frame]) -> tuple[int, int, int, bytes]:
     """Decode from the key frame through every frame after it (each one references the last) and convert only
     the final picture."""
-    decoder = av.CodecContext.create("mjpeg" if encoding == "JPEG" else "h264", "r")
+    decoder = av.CodecContext.create("h264", "r")  # RtspSession sets up H.264 only
     decoder.thread_type = "SLICE"  # frame threading would hold pictures back until more packets come
     last: av.VideoFrame | None = None
     for frame in frames:

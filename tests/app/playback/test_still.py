@@ -9,15 +9,10 @@ import pytest
 
 from app.playback.auth import Credentials
 from app.playback.still import Still, fetch_still
-from tests.app.playback.conftest import Recorded, strip_time
+from tests.app.playback.conftest import Recorded
+from tests.support.strips import still_time
 
 pytestmark = pytest.mark.functional
-
-
-def green(still: Still) -> bytes:
-    """The strip is black and white, so any one colour channel reads like luma."""
-    rows = (still.rgb[r * still.stride : r * still.stride + 3 * still.width] for r in range(still.height))
-    return b"".join(row[1::3] for row in rows)
 
 
 def near(a, b) -> bool:
@@ -25,8 +20,7 @@ def near(a, b) -> bool:
     return a is not None and b is not None and abs(a - b) < timedelta(milliseconds=1)
 
 
-def shown_time(still: Still):
-    return strip_time(green(still), still.width, still.height, still.width)
+shown_time = still_time
 
 
 async def still_at(recorded: Recorded, viewer, moment) -> Still:
