@@ -64,9 +64,10 @@ def _utc(moment: float) -> datetime:
 class StreamClock:
     """Stream time (seconds since the first key frame fed) to the wall-clock time of the frame it shows."""
 
-    def __init__(self) -> None:
+    def __init__(self, speed: float = 1.0) -> None:
         self._stream: list[float] = []
         self._wall: list[datetime] = []
+        self.speed = speed  # stream seconds per wall-clock second of the recording
 
     def add(self, stream_seconds: float, wall_clock: datetime) -> None:
         if self._stream and stream_seconds <= self._stream[-1]:
@@ -83,7 +84,7 @@ class StreamClock:
         index = bisect.bisect_right(self._stream, stream_seconds) - 1
         if index < 0:
             return None
-        return self._wall[index] + timedelta(seconds=stream_seconds - self._stream[index])
+        return self._wall[index] + timedelta(seconds=(stream_seconds - self._stream[index]) * self.speed)
 
 
 class ContinuousFrames:
@@ -95,12 +96,16 @@ class ContinuousFrames:
         credentials: Credentials | None,
         segments: Sequence[Segment],
         on_segment: Callable[[Segment], object] | None = None,
+        speed: float = 1.0,
     ) -> None:
+        """`speed`: 1/8 to 16; the timestamps are scaled by it, since libvlc cannot change the rate of a stream it
+        is fed (its rate control needs an input it can pace, which a pipe is not)."""
         self._url_for = url_for
         self._credentials = credentials
         self.segments = list(segments)
         self._on_segment = on_segment
-        self.clock = StreamClock()
+        self.speed = speed
+        self.clock = StreamClock(speed)
         self.current: Segment | None = None
         self._last_out: int | None = None
         self._step = DEFAULT_STEP
@@ -114,20 +119,18 @@ class ContinuousFrames:
                 self._on_segment(segment)
             async with RtspSession(self._url_for(segment.recording_id), self._credentials) as session:
                 await session.play(ClockRange(segment.start, segment.stop))
-                shift: int | None = None
                 previous_in: int | None = None
                 async for frame in session.frames():
-                    if shift is None:
+                    if previous_in is None:  # this recording's first frame goes on one frame after the last
                         if self._origin is None and not frame.keyframe:
                             continue  # the player starts at a key frame: so does stream time
-                        wanted = 0 if self._last_out is None else (self._last_out + self._step) % _WRAP
-                        shift = wanted - frame.rtp_timestamp
-                    elif previous_in is not None:
+                        out = 0 if self._last_out is None else self._after(self._step)
+                    else:
                         step = tick_difference(frame.rtp_timestamp, previous_in)
                         if 0 < step < CLOCK_RATE:
                             self._step = step
+                        out = self._after(step)
                     previous_in = frame.rtp_timestamp
-                    out = (frame.rtp_timestamp + shift) % _WRAP
                     if self._origin is None:
                         self._origin = out
                     self._last_out = out
@@ -135,3 +138,8 @@ class ContinuousFrames:
                         self.clock.add(tick_difference(out, self._origin) / CLOCK_RATE, frame.wall_clock)
                     self.yielded += 1
                     yield replace(frame, rtp_timestamp=out)
+
+    def _after(self, step: int) -> int:
+        """The output timestamp `step` input ticks after the last one, at the playing speed (always later)."""
+        assert self._last_out is not None
+        return (self._last_out + max(1, round(step / self.speed))) % _WRAP

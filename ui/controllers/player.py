@@ -117,6 +117,7 @@ class PlayerController(QObject):
         self._ports: dict[str, int] = {}
         self._tasks = TaskGroup(lambda exc: self.message.emit(f"Playback stopped: {exc}"))
         self._playing: asyncio.Task[None] | None = None
+        self._ending: asyncio.Task[None] | None = None  # a playback cancelled by a scrub, maybe still closing
         self._stills: asyncio.Task[None] | None = None
         self._still_wanted: datetime | None = None
         self._steps = 0
@@ -168,7 +169,10 @@ class PlayerController(QObject):
         self._cancel_stills()
         self._set_paused(False)
         self.position = _utc(moment)
-        self._tasks.spawn(self._restart(tracks, moment))
+        previous = self._playing or self._ending
+        # The new playback is the current one from now on, and it starts only once the one before it has ended:
+        # a burst of J presses or seeks must never have two playbacks filling the same lanes.
+        self._playing = self._tasks.spawn(self._restart(previous, tracks, moment))
 
     def toggle_pause(self) -> None:
         self.pause(not self.paused)
@@ -202,11 +206,11 @@ class PlayerController(QObject):
     def scrub(self, track: Track | list[Track], moment: float) -> None:
         """The playhead is being dragged: stop playing and show the picture under it (latest wins)."""
         tracks = _at_most(track)
+        if self._playing is not None:  # cancelled now; the playback on release waits until it has closed
+            self._playing.cancel()
+            self._ending, self._playing = self._playing, None
         if [lane.track.key for lane in self.lanes] != [t.key for t in tracks]:
-            self._tasks.spawn(self.stop())
             self._set_lanes(tracks)
-        elif self.playing:
-            self._tasks.spawn(self.stop())
         self._set_paused(True)
         self.position = _utc(moment)
         self._want_still(self.position)
@@ -245,14 +249,16 @@ class PlayerController(QObject):
         self.set_speed(next((s for s in reversed(SPEEDS) if s < self.speed), SPEEDS[0]))
 
     def set_speed(self, speed: float) -> None:
-        """1/8x to 16x: libvlc paces the stream by its timestamps, at this rate."""
+        """1/8x to 16x. The stream's timestamps carry the speed (libvlc cannot change the rate of a fed stream),
+        so playing goes on from the picture on screen with a new stream: what libvlc holds would play at the
+        old speed for seconds."""
         if speed == self.speed:
             return
         self.speed = speed
-        for lane in self.lanes:
-            if lane.feed is not None:
-                lane.feed.player.set_rate(speed)
         self.speed_changed.emit(speed)
+        moment = self.current_time()
+        if self.playing and not self.paused and moment is not None:
+            self.play_from([lane.track for lane in self.lanes], moment.timestamp())
 
     def snapshot(self, path: Path, lane: int = 0) -> bool:
         """The picture on screen as PNG; False when nothing is shown."""
@@ -295,9 +301,10 @@ class PlayerController(QObject):
             self.paused = paused
             self.paused_changed.emit(paused)
 
-    async def _restart(self, tracks: list[Track], moment: float) -> None:
-        await self.stop()
-        self._playing = asyncio.current_task()
+    async def _restart(self, previous: asyncio.Task[None] | None, tracks: list[Track], moment: float) -> None:
+        if previous is not None and not previous.done():
+            previous.cancel()
+            await asyncio.wait({previous})  # not `await previous`: its failure was reported, and ours must not be
         if [lane.track.key for lane in self.lanes] != [t.key for t in tracks]:
             self._set_lanes(tracks)
         await self._play(moment)
@@ -310,31 +317,30 @@ class PlayerController(QObject):
             if source is None:
                 return
             sources[lane.camera_id] = source
+        feeds: list[tuple[Lane, VlcFeed]] = []  # closed by this playback only, whatever the lanes hold later
         for lane in lanes:
             source = sources[lane.camera_id]
-            lane.frames = ContinuousFrames(
-                source.url_for, source.credentials, segments_from(lane.track.spans.spans, moment)
-            )
+            segments = segments_from(lane.track.spans.spans, moment)
+            lane.frames = ContinuousFrames(source.url_for, source.credentials, segments, speed=self.speed)
             lane.video = self.video_factory() if self.video_factory else None
             lane.feed = VlcFeed(video=lane.video)
             lane.still = None
+            feeds.append((lane, lane.feed))
             if lane.video is None and lane.window is not None:
                 _attach_window(lane.feed, lane.window)
-            lane.feed.player.set_rate(self.speed)
         loop = asyncio.get_running_loop()
-        for index, lane in enumerate(lanes):
-            assert lane.feed is not None
-            _on_first_picture(lane.feed, functools.partial(loop.call_soon_threadsafe, self._video_shown, index))
+        for index, (_lane, feed) in enumerate(feeds):
+            _on_first_picture(feed, functools.partial(loop.call_soon_threadsafe, self._video_shown, index))
         self.playing_changed.emit(True)
         self._timer.start()
         try:
-            await asyncio.gather(*(self._play_lane(lane) for lane in lanes))
+            await asyncio.gather(*(self._play_lane(lane, feed) for lane, feed in feeds))
         finally:
             self._timer.stop()
             self._tick()
-            for lane in lanes:
-                if lane.feed is not None:
-                    await lane.feed.close()
+            for lane, feed in feeds:
+                await feed.close()
+                if lane.feed is feed:
                     lane.feed = None
             self.playing_changed.emit(False)
 
@@ -342,15 +348,15 @@ class PlayerController(QObject):
         if not self.paused and self.playing:
             self.still_changed.emit(index, None)
 
-    async def _play_lane(self, lane: Lane) -> None:
-        assert lane.feed is not None
-        assert lane.frames is not None
-        if not lane.frames.segments:
+    async def _play_lane(self, lane: Lane, feed: VlcFeed) -> None:
+        frames = lane.frames
+        assert frames is not None
+        if not frames.segments:
             return  # nothing from here on on this camera: the others play
-        ended = _ended_event(lane.feed)
+        ended = _ended_event(feed)
         try:
-            await lane.feed.feed(lane.frames)
-            if lane.feed.started:
+            await feed.feed(frames)
+            if feed.started:
                 await ended.wait()  # libvlc plays out what it holds
         except (OSError, RtspError) as exc:
             self.message.emit(f"Playback stopped: {exc}")
@@ -392,7 +398,7 @@ class PlayerController(QObject):
             return
         slowest = min(wall for _, wall in known)
         for lane, wall in known:
-            ahead = (wall - slowest).total_seconds() / self.speed
+            ahead = (wall - slowest).total_seconds() / self.speed  # recorded seconds, played at the speed
             if ahead > SYNC_TOLERANCE and lane.feed is not None:
                 feed = lane.feed
                 feed.player.set_pause(1)
