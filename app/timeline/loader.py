@@ -9,9 +9,10 @@ any part after the last refresh (list.cgi's `starttime` means exactly that), whi
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from app.timeline.spans import Span, SpanKind
+from app.timeline.zone import ObservedZone
 from app.vapix.recordings import Recording, RecordingQuery, Recordings
 from app.vapix.transport import VapixTransport
 
@@ -24,11 +25,6 @@ def span_of(recording: Recording) -> Span:
     return Span(recording.recording_id, recording.start.timestamp(), stop, SpanKind.of(recording.recording_type))
 
 
-def zone_of(offset: timedelta | None) -> tzinfo:
-    """The camera's zone as far as list.cgi tells (its UTC offset); UTC when it does not."""
-    return timezone(offset) if offset is not None else UTC
-
-
 class TrackLoader:
     """One camera disk's recordings for the timeline."""
 
@@ -36,6 +32,22 @@ class TrackLoader:
         self.disk_id = disk_id
         self.zone: tzinfo = UTC
         self.loaded_at: float | None = None
+        self._changes: dict[float, timedelta] = {}  # where the camera's UTC offset changed, oldest first
+        self._last_offset: tuple[float, timedelta] | None = None
+
+    def _observe(self, recordings: list[Recording]) -> None:
+        """Keep the moments the offset changed (not one per recording: 100 000 recordings hold a handful)."""
+        for recording in sorted(recordings, key=lambda r: r.start):
+            if recording.utc_offset is None:
+                continue
+            moment = recording.start.timestamp()
+            last = self._last_offset
+            if last is None or (moment >= last[0] and recording.utc_offset != last[1]):
+                self._changes[moment] = recording.utc_offset
+            if last is None or moment >= last[0]:
+                self._last_offset = (moment, recording.utc_offset)
+        if self._changes:
+            self.zone = ObservedZone(self._changes)
 
     async def load_all(self, transport: VapixTransport, on_page: Callable[[list[Span]], object]) -> int:
         """Every recording, oldest first, one page per call of `on_page`; how many there were."""
@@ -46,8 +58,7 @@ class TrackLoader:
         while True:
             page = await Recordings(transport).page(query, offset, PAGE)
             mine = [r for r in page.recordings if not r.disk_id or r.disk_id == self.disk_id]
-            if mine and mine[-1].utc_offset is not None:
-                self.zone = zone_of(mine[-1].utc_offset)
+            self._observe(mine)
             on_page([span_of(r) for r in mine])
             count += len(mine)
             offset += len(page.recordings)
@@ -62,6 +73,8 @@ class TrackLoader:
         began = datetime.now(UTC).timestamp()
         query = RecordingQuery(start=datetime.fromtimestamp(since, UTC), disk_id=self.disk_id, ascending=True)
         recordings = Recordings(transport).iterate(query, PAGE)
-        found = [span_of(r) async for r in recordings if r.disk_id in ("", self.disk_id)]
+        mine = [r async for r in recordings if r.disk_id in ("", self.disk_id)]
+        self._observe(mine)
+        found = [span_of(r) for r in mine]
         self.loaded_at = began
         return found

@@ -135,6 +135,7 @@ class TimelineController(QObject):
             try:
                 async with transport:
                     changed = track.spans.update(await loader.refresh(transport))
+                    track.zone = loader.zone  # a daylight-saving change while the app runs
             except VapixError:
                 continue
             if changed or track.spans.ongoing:
