@@ -12,6 +12,7 @@ panels.
 from __future__ import annotations
 
 import asyncio
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -36,6 +37,7 @@ from tests.support.waiting import until
 from ui.controllers.cameras import CamerasController
 from ui.main_window import DISKS_TAB, SHARES_TAB, TIMELINE_TAB, MainWindow
 from ui.theme import Theme, apply_theme
+from ui.timeline.view import Selection
 
 
 def grab(path: Path) -> None:
@@ -108,12 +110,37 @@ async def _recordings_tab(window: MainWindow, out: Path, transport_again: VapixT
     track = next(t for t in panel.view.tracks if any(s.recording_id == recording_id for s in t.spans.spans))
     span = next(s for s in track.spans.spans if s.recording_id == recording_id)
     assert span.stop is not None
-    panel.view.show_range(span.start - 120, span.stop + 60)
+    panel.view.show_range(span.start - 50, span.stop + 15)
     panel.on_track_clicked(track.key, span.start + 4)
     await asyncio.sleep(3.0)
-    panel.player_panel.play_button.click()  # pause, so the picture and the clock stay put for the shot
+    panel.player_panel.play_button.click()  # pause: the exact still, so the picture and the clock stay put
+    await until(lambda: panel.player_panel.surface.showing_still, 20)
     await asyncio.sleep(0.5)
     grab(out / "recordings.png")
+    await _export_range(window, track.key, span.start + 2, span.start + 7, out)
+
+
+async def _export_range(window: MainWindow, key: str, start: float, stop: float, out: Path) -> None:
+    """Select a range, open the export dialog (shot), queue the export into a temporary folder and show the
+    finished job and the exported mark (shot)."""
+    panel = window.timeline_panel
+    panel.view.set_selection(Selection(key, start, stop))
+    panel.export.trigger()
+    dialog = panel.export_dialog
+    assert dialog is not None
+    await until(lambda: dialog.preview is not None, 30)
+    folder = Path(tempfile.mkdtemp(prefix="edgestore-clips-"))
+    dialog.folder.setText(str(folder))
+    dialog.file_name.setText("entrance")
+    await asyncio.sleep(0.5)
+    grab(out / "export.png")
+    dialog.add_button.click()
+    queue = panel.queue_panel
+    await until(lambda: queue.model.rowCount() == 1 and queue.model.job(0).state.finished, 60)
+    panel.view.set_selection(Selection(key, stop + 0.5, stop + 2.5))
+    await asyncio.sleep(0.5)
+    grab(out / "recordings-export.png")
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def main() -> int:

@@ -184,7 +184,9 @@ class ExportDialog(QDialog):
         folder_row.addWidget(self.choose)
         form = QFormLayout(box)
         form.addRow(self.local)
-        form.addRow("&Folder:", folder_row)
+        folder_label = QLabel("&Folder:")  # a row holding a layout gets no buddy by itself: the mnemonic needs one
+        folder_label.setBuddy(self.folder)
+        form.addRow(folder_label, folder_row)
         form.addRow("File &name:", self.file_name)
         form.addRow(self.usb)
         form.addRow("&Path on the disk:", self.usb_path)

@@ -8,7 +8,7 @@ time of the still shown.
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 
 from PySide6.QtCore import Signal
@@ -107,7 +107,10 @@ class PlayerPanel(QWidget):
                 surface.hide()
 
     def on_time(self, moment: datetime) -> None:
-        shown = moment.astimezone(self.zone) if self.zone is not None else moment.astimezone()
+        # whole milliseconds, as the camera stamps its pictures; the RTP clock's 90 kHz ticks can land a few
+        # microseconds below the capture time, which must not show as the millisecond before
+        rounded = moment + timedelta(microseconds=20)
+        shown = rounded.astimezone(self.zone) if self.zone is not None else rounded.astimezone()
         self.time_label.setText(shown.strftime("%a %d %b %Y %H:%M:%S.") + f"{shown.microsecond // 1000:03d}")
 
     def on_playing(self, playing: bool) -> None:
