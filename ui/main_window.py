@@ -34,11 +34,12 @@ from ui.cameras.details import CameraDetails
 from ui.cameras.list_model import CameraListModel
 from ui.controllers.cameras import CamerasController
 from ui.disks.panel import DisksPanel
+from ui.schedule.panel import SchedulePanel
 from ui.shares.panel import SharesPanel
 from ui.theme import Theme, apply_theme, save_theme, saved_theme
 from ui.timeline.panel import TimelinePanel
 
-DISKS_TAB, SHARES_TAB, TIMELINE_TAB = 1, 2, 3
+DISKS_TAB, SHARES_TAB, TIMELINE_TAB, SCHEDULE_TAB = 1, 2, 3, 4
 
 
 class MainWindow(QMainWindow):
@@ -114,6 +115,9 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.shares_panel, icon("share"), "S&hares")
         self.timeline_panel = TimelinePanel(self.controller.timeline, self.controller.player, self.controller.exports)
         self.tabs.addTab(self.timeline_panel, icon("recording"), "&Recordings")
+        # "Sched&ule": S is the panel's own &Save and h is S&hares'; u is free in the tabs and the menus.
+        self.schedule_panel = SchedulePanel(self.controller.schedule)
+        self.tabs.addTab(self.schedule_panel, icon("settings"), "Sched&ule")
         self.tabs.currentChanged.connect(self.on_tab_changed)
         self.timeline_panel.full_screen_changed.connect(self.set_full_screen)
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -188,6 +192,8 @@ class MainWindow(QMainWindow):
     def on_tab_changed(self, index: int) -> None:
         if index == TIMELINE_TAB:
             self.controller.timeline.start()  # loads every camera's recordings: only once someone looks
+        if index == SCHEDULE_TAB:
+            self.controller.schedule.refresh()  # rules change from other clients too: read them when looked at
 
     # --- selection -----------------------------------------------------------------------------------------------
 
@@ -223,6 +229,7 @@ class MainWindow(QMainWindow):
         self._update_actions()
         self.details.show_entry(self.controller.entry(camera_id) if camera_id else None)
         self.storage.select(camera_id)
+        self.controller.schedule.select(camera_id)
 
     def on_cameras_changed(self) -> None:
         """The list was rebuilt (a camera added, edited, removed): keep the camera the user had selected."""
@@ -234,6 +241,7 @@ class MainWindow(QMainWindow):
         camera_id = self.selected_camera()
         self.details.show_entry(self.controller.entry(camera_id or ""))
         self.storage.select(camera_id)
+        self.controller.schedule.select(camera_id)
         self._update_actions()
         self.statusBar().showMessage(f"{self.model.rowCount()} camera(s)")
 
@@ -244,6 +252,8 @@ class MainWindow(QMainWindow):
             self._update_actions()
             if entry is not None and entry.state is CameraState.ONLINE and self.storage.overview is None:
                 self.storage.refresh()  # it just came online: read its storage now, not at the next poll
+            if entry is not None and entry.state is CameraState.ONLINE and self.controller.schedule.overview is None:
+                self.controller.schedule.refresh()
 
     # --- camera actions ------------------------------------------------------------------------------------------
 
@@ -305,7 +315,13 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(message, 10000)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        for dialog in (self.add_dialog, self.confirm_box, self.disks_panel.dialog, self.shares_panel.dialog):
+        for dialog in (
+            self.add_dialog,
+            self.confirm_box,
+            self.disks_panel.dialog,
+            self.shares_panel.dialog,
+            self.schedule_panel.dialog,
+        ):
             if dialog is not None:
                 dialog.close()
         super().closeEvent(event)

@@ -13,6 +13,7 @@ from app.vapix.errors import VapixError
 from app.vapix.tls import fetch_certificate, fingerprint_of_pem
 from ui.controllers.exports import ExportController
 from ui.controllers.player import PlayerController
+from ui.controllers.schedule import ScheduleController
 from ui.controllers.storage import StorageController
 from ui.controllers.tasks import TaskGroup
 from ui.controllers.timeline import TimelineController
@@ -43,6 +44,7 @@ class CamerasController(QObject):
         self.storage = StorageController(fleet, parent=self)
         self.timeline = TimelineController(fleet, parent=self)
         self.player = PlayerController(fleet, parent=self)
+        self.schedule = ScheduleController(fleet, parent=self)
         self.exports = ExportController(fleet, ExportHistory(fleet.paths.data_dir / "exports.json"), parent=self)
         self._checks = 0
 
@@ -98,6 +100,7 @@ class CamerasController(QObject):
         await self.storage.shutdown()
         await self.timeline.shutdown()
         await self.player.shutdown()
+        await self.schedule.shutdown()
         await self.exports.shutdown()
         await self._tasks.cancel_all()
         await asyncio.sleep(0.05)  # cancelled HTTP connections finish their clean-up while the loop still runs

@@ -1,0 +1,228 @@
+"""An installer opens a camera's Schedule tab: draws the office week on the grid and saves it, adds a recording on
+a virtual input, presses the manual trigger, records by hand. Assertions are on what the camera then holds and
+records, read back over its own API with the app's VAPIX clients."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+
+from app.schedule.triggers import TriggerKind
+from app.schedule.week import WeekGrid
+from app.vapix.action_service import ActionService
+from app.vapix.event_service import EventService, ScheduleType
+from app.vapix.recordings import Recording, RecordingQuery, Recordings
+from tests.conftest import transport_for
+from tests.ui.desktop import Desktop
+from ui.main_window import SCHEDULE_TAB
+from ui.schedule.panel import RULE_COLUMNS, SchedulePanel
+from ui.schedule.week_grid import WeekGridView
+
+pytestmark = [pytest.mark.gui, pytest.mark.functional]
+OFFICE = WeekGrid.rectangle(range(5), range(8, 17))
+
+
+async def open_schedule(desktop: Desktop, device) -> SchedulePanel:
+    camera = await desktop.add_camera(device, "Entrance")
+    desktop.window.table.selectRow(desktop.window.model.row_of(camera))
+    desktop.window.tabs.setCurrentIndex(SCHEDULE_TAB)
+    panel = desktop.window.schedule_panel
+    await desktop.wait(lambda: panel.overview is not None and panel.disk_id == "SD_DISK")
+    return panel
+
+
+def watch(panel: SchedulePanel) -> list[object]:
+    """Every change's end (ok, sentence) and every reading of the camera ("read"), in the order they came."""
+    seen: list[object] = []
+    panel.controller.finished.connect(lambda ok, message: seen.append((ok, message)))
+    panel.controller.overview_changed.connect(lambda _overview: seen.append("read"))
+    return seen
+
+
+async def finish(desktop: Desktop, panel: SchedulePanel, seen: list[object]) -> tuple[bool, str]:
+    """The next change ended and the camera has been read again after it."""
+    start = len(seen)
+
+    def ended() -> bool:
+        new = seen[start:]
+        ends = [n for n, e in enumerate(new) if isinstance(e, tuple)]
+        return bool(ends) and "read" in new[ends[0] :] and not panel.controller.busy
+
+    await desktop.wait(ended)
+    return next(e for e in seen[start:] if isinstance(e, tuple))  # type: ignore[return-value]
+
+
+def drag(desktop: Desktop, grid: WeekGridView, start: tuple[int, int], end: tuple[int, int]) -> None:
+    bot = desktop.qtbot
+    bot.mousePress(grid, Qt.MouseButton.LeftButton, pos=grid.cell_rect(start).center())  # type: ignore[attr-defined]
+    bot.mouseMove(grid, grid.cell_rect(end).center())  # type: ignore[attr-defined]
+    bot.mouseRelease(grid, Qt.MouseButton.LeftButton, pos=grid.cell_rect(end).center())  # type: ignore[attr-defined]
+
+
+def rule_rows(panel: SchedulePanel) -> list[dict[str, str]]:
+    table = panel.rules
+    return [
+        {name: table.item(row, column).text() for column, name in enumerate(RULE_COLUMNS)}
+        for row in range(table.rowCount())
+    ]
+
+
+async def recordings_of(device, kind: str) -> list[Recording]:
+    async with transport_for(device) as transport:
+        page = await Recordings(transport).page(RecordingQuery(disk_id="SD_DISK"))
+    return [r for r in page.recordings if r.recording_type == kind]
+
+
+async def test_the_office_week_drawn_on_the_grid_is_saved_on_the_camera_and_reads_back(desktop, device):
+    panel = await open_schedule(desktop, device)
+    assert not panel.save_button.isEnabled()
+    drag(desktop, panel.grid, (0, 8), (4, 16))  # Monday 08 to Friday 16: the hours 08-17
+    assert panel.grid.grid == OFFICE
+    assert panel.save_button.isEnabled()
+    assert "not saved yet" in panel.week_state.text()
+    results = watch(panel)
+    desktop.click(panel.save_button)
+    assert await finish(desktop, panel, results) == (True, "The week schedule is saved: 45 hours a week to SD_DISK.")
+
+    async with transport_for(device) as transport:
+        schedules = await EventService(transport).get_scheduled_events(ScheduleType.INTERVAL)
+        (rule,) = await ActionService(transport).get_action_rules()
+    mine = [s for s in schedules if s.event_id.startswith("com.axis.schedules.genid.")]
+    assert [s.ical for s in mine] == [
+        "DTSTART:19700101T080000\nDTEND:19700101T170000\nRRULE:FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"
+    ]
+    (condition,) = rule.conditions
+    assert condition.topic == "tns1:UserAlarm/tnsaxis:Recurring/Interval"
+    assert f'@Value="{mine[0].event_id}"' in (condition.content or "")
+    assert rule_rows(panel)[0]["Trigger"] == "Week schedule (45 h a week)"
+    assert not panel.save_button.isEnabled()
+
+    drag(desktop, panel.grid, (2, 8), (2, 8))  # erase Wednesday 08, then think better of it
+    assert (2, 8) not in panel.grid.grid.cells
+    desktop.click(panel.revert_button)
+    assert panel.grid.grid == OFFICE
+
+    panel.controller.select(None)  # another camera, and back: the week is read from the camera again
+    await desktop.wait(lambda: panel.overview is None)
+    panel.controller.select(desktop.window.selected_camera())
+    await desktop.wait(lambda: panel.overview is not None)
+    assert panel.grid.grid == OFFICE
+    assert panel.week_state.text() == "45 hours a week — as on the camera"
+
+
+async def test_a_virtual_input_rule_is_listed_and_records_when_the_input_turns_on(desktop, device):
+    panel = await open_schedule(desktop, device)
+    desktop.click(panel.add_rule_button)
+    dialog = panel.dialog
+    dialog.kind.setCurrentIndex(dialog.kind.findData(TriggerKind.VIRTUAL_INPUT))
+    dialog.port.setValue(2)
+    dialog.pre.setValue(5)
+    dialog.post.setValue(3)
+    results = watch(panel)
+    desktop.click(dialog.ok_button)
+    assert await finish(desktop, panel, results) == (True, "Added: Virtual input 2 records to SD_DISK.")
+    (row,) = rule_rows(panel)
+    assert (row["Trigger"], row["To"], row["Before"], row["After"]) == ("Virtual input 2", "SD card", "5 s", "3 s")
+    assert row["Records"] == "Clip: 5 s before, 3 s after"
+
+    async with transport_for(device, "operator") as operator:
+        assert await EventService(operator).activate_virtual_input(2) is True
+    found: list[Recording] = []
+
+    async def triggered() -> bool:
+        found[:] = await recordings_of(device, "triggered")
+        return bool(found)
+
+    await until_async(triggered)
+    assert found[0].event_id == row["Rule"]
+
+    panel.rules.selectRow(0)
+    desktop.click(panel.remove_rule_button)
+    assert await finish(desktop, panel, results) == (True, "The rule is removed.")
+    assert rule_rows(panel) == []
+
+
+async def test_the_manual_trigger_button_starts_a_rule_on_it(desktop, device):
+    panel = await open_schedule(desktop, device)
+    desktop.click(panel.add_rule_button)
+    dialog = panel.dialog
+    dialog.kind.setCurrentIndex(dialog.kind.findData(TriggerKind.MANUAL_TRIGGER))
+    dialog.post.setValue(1)
+    results = watch(panel)
+    desktop.click(dialog.ok_button)
+    await finish(desktop, panel, results)
+    assert [r["Trigger"] for r in rule_rows(panel)] == ["Manual trigger"]
+    assert await recordings_of(device, "triggered") == []
+
+    desktop.click(panel.trigger_button)
+    assert await finish(desktop, panel, results) == (True, "The manual trigger was pressed.")
+    found: list[Recording] = []
+
+    async def triggered() -> bool:
+        found[:] = await recordings_of(device, "triggered")
+        return bool(found)
+
+    await until_async(triggered)
+
+
+async def test_recording_by_hand_starts_and_stops(desktop, device):
+    panel = await open_schedule(desktop, device)
+    results = watch(panel)
+    desktop.click(panel.record_button)
+    ok, message = await finish(desktop, panel, results)
+    assert (ok, message) == (True, "Recording to SD_DISK until you stop it.")
+    assert panel.stop_button.isEnabled()
+    assert not panel.record_button.isEnabled()
+    async with transport_for(device) as transport:
+        (recording,) = (await Recordings(transport).page(RecordingQuery())).recordings
+    assert recording.recording_id == panel.controller.manual_recording
+    assert recording.ongoing
+    desktop.click(panel.stop_button)
+    assert await finish(desktop, panel, results) == (True, "The manual recording is stopped.")
+    async with transport_for(device) as transport:
+        (recording,) = (await Recordings(transport).page(RecordingQuery())).recordings
+    assert not recording.ongoing
+    assert panel.record_button.isEnabled()
+
+
+async def test_a_refused_rule_reads_as_a_sentence_and_adds_nothing(desktop, device):
+    panel = await open_schedule(desktop, device)
+    desktop.click(panel.add_rule_button)
+    dialog = panel.dialog
+    dialog.kind.setCurrentIndex(dialog.kind.findData(TriggerKind.MANUAL_TRIGGER))
+    dialog.stream_options.setText("fps=many")
+    results = watch(panel)
+    desktop.click(dialog.ok_button)
+    ok, message = await finish(desktop, panel, results)
+    assert not ok
+    assert message.startswith("The camera refused the recording settings: ")
+    assert message.endswith(".")
+    assert panel.result.text() == message
+    assert panel.result.isVisible()
+    assert rule_rows(panel) == []
+
+
+def test_the_keyboard_paints_a_rectangle(qtbot):
+    grid = WeekGridView()
+    qtbot.addWidget(grid)
+    changes: list[WeekGrid] = []
+    grid.grid_changed.connect(changes.append)
+    grid.focus_cell = (0, 8)
+    qtbot.keyClick(grid, Qt.Key.Key_Space)
+    for key in (Qt.Key.Key_Down, Qt.Key.Key_Right, Qt.Key.Key_Right):
+        qtbot.keyClick(grid, key, Qt.KeyboardModifier.ShiftModifier)
+    assert grid.grid == WeekGrid.rectangle(range(2), range(8, 11))
+    qtbot.keyClick(grid, Qt.Key.Key_Space)  # on a recording hour: erases it
+    assert (1, 10) not in grid.grid.cells
+    assert changes[-1] == grid.grid
+    assert grid.cell_at(QPoint(0, 0)) is None
+
+
+async def until_async(predicate, timeout: float = 20.0) -> None:
+    """Poll an async condition (one that asks the camera) on Qt's loop."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await predicate():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.2)
