@@ -28,6 +28,7 @@ from app.cameras.config import EMBEDDED_ID
 from app.cameras.fleet import CameraState, Fleet
 from app.cameras.secrets import SecretStore
 from app.paths import AppPaths
+from app.schedule.week import WeekGrid
 from app.storage.share_actions import ShareActions, ShareSettings
 from app.vapix.recordings import RecordingControl
 from app.vapix.transport import VapixTransport
@@ -35,7 +36,7 @@ from tests.support.memory_keyring import MemoryKeyring
 from tests.support.samba import RECORDINGS, SambaServer
 from tests.support.waiting import until
 from ui.controllers.cameras import CamerasController
-from ui.main_window import DISKS_TAB, SHARES_TAB, TIMELINE_TAB, MainWindow
+from ui.main_window import DISKS_TAB, SCHEDULE_TAB, SHARES_TAB, TIMELINE_TAB, MainWindow
 from ui.theme import Theme, apply_theme
 from ui.timeline.view import Selection
 
@@ -91,6 +92,7 @@ async def play(window: MainWindow, app: QApplication, out: Path, work: Path) -> 
         grab(out / "disks-dark.png")
         window.set_theme(Theme.SYSTEM)
         await _recordings_tab(window, out, transport_again=fleet.transport(EMBEDDED_ID))
+        await _schedule_tab(window, out)
     finally:
         await controller.shutdown()
         samba.stop()
@@ -141,6 +143,16 @@ async def _export_range(window: MainWindow, key: str, start: float, stop: float,
     await asyncio.sleep(0.5)
     grab(out / "recordings-export.png")
     shutil.rmtree(folder, ignore_errors=True)
+
+
+async def _schedule_tab(window: MainWindow, out: Path) -> None:
+    """Office hours painted on the week grid (not saved), as an installer sees it before pressing Save."""
+    window.tabs.setCurrentIndex(SCHEDULE_TAB)
+    await until(lambda: window.controller.schedule.overview is not None, 30)
+    office = WeekGrid.of((day, hour) for day in range(5) for hour in range(8, 17))
+    window.schedule_panel.grid.set_grid(office)
+    await asyncio.sleep(1.0)
+    grab(out / "schedule.png")
 
 
 def main() -> int:
