@@ -111,8 +111,11 @@ async def test_pause_steps_frames_jumps_and_changes_speed_with_the_keys(desktop,
     panel, view, player = await open_timeline(desktop, [camera])
     (span,) = view.track(f"{camera}/{SD}").spans.spans
     view.show_range(span.start - 2, span.stop + 2)
+    clicked = view.time_at(view._x(span.start + 2.5))
     qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=at(view, span.start + 2.5))
     await desktop.wait(lambda: player.video is not None and player.video.count >= 10, timeout=20)
+    first = picture_time(player.video.pictures[0])
+    assert utc(clicked) - GOP <= first <= utc(clicked)  # the click's moment, from the key frame at or before it
     view.setFocus()
 
     def key(name: str) -> None:
