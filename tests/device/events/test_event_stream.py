@@ -142,8 +142,8 @@ async def test_configure_errors(shared_device):
 async def test_a_token_is_good_once_and_no_credentials_get_401(shared_device):
     session_token = token(shared_device)
     async with aiohttp.ClientSession() as session:
-        async with session.ws_connect(stream_url(shared_device, session_token)):
-            pass
+        async with session.ws_connect(stream_url(shared_device, session_token)) as first:
+            assert not first.closed  # the token opened the stream
         with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
             await session.ws_connect(stream_url(shared_device, session_token))
         assert refused.value.status == 401
