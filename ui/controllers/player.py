@@ -47,7 +47,10 @@ MAX_LANES = 4
 SYNC_TOLERANCE = 0.12
 """Seconds two lanes may differ before the one ahead waits: about two frames at 15 fps, under what an eye
 comparing two doors notices."""
-JUST_BEFORE = timedelta(microseconds=1)
+STEP_SLACK = timedelta(milliseconds=5)
+"""How far past a neighbour's capture time a frame step asks. Each still is its own RTSP session, and two sessions'
+sender reports can date the same frame a fraction of a millisecond apart: asking for exactly the next frame's
+time could land just before it and show the same picture again. 5 ms is well under a frame even at 100 fps."""
 
 
 @dataclass
@@ -453,10 +456,10 @@ class PlayerController(QObject):
         now = datetime.now(UTC).timestamp()
         if direction > 0:
             if lane.still is not None and lane.still.following is not None:
-                return lane.still.following
+                return lane.still.following + STEP_SLACK
             later = spans.next_after(shown.timestamp() + 1e-6)
             return _utc(later.start) if later is not None else None
-        target = shown - JUST_BEFORE
+        target = shown - STEP_SLACK
         if spans.at(target.timestamp(), now) is None:
             earlier = _last_before(spans.spans, target.timestamp())
             return _utc(earlier.stop) if earlier is not None and earlier.stop is not None else None
