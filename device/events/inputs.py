@@ -8,13 +8,13 @@ the manual trigger is `io/virtualinput.cgi`'s port `Properties.IO.ManualTriggerN
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 from dataclasses import dataclass
 
 from device.events.bus import EventBus
 from device.events.declarations import MANUAL_TRIGGER_PORTS, VIRTUAL_INPUT_PORTS
 from device.events.topics import MANUAL_TRIGGER, VIRTUAL_INPUT
+from device.tasks import cancel_and_wait
 
 MANUAL_TRIGGER_NUMBER = 6  # Properties.IO.ManualTriggerNbr, "commonly 6"
 _STEP = re.compile(r"(\d*)([/\\])")
@@ -87,9 +87,7 @@ class VirtualInputs:
         for timer in self._timers.values():
             timer.cancel()
         for task in list(self._tasks):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
 
     async def _run_steps(self, steps: list[Step]) -> None:
         for step in steps:

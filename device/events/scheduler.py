@@ -9,7 +9,6 @@ only changes), pulses fire once for every tick that passed an occurrence's start
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -19,6 +18,7 @@ from device.events.bus import EventBus
 from device.events.ical import ScheduleError
 from device.events.schedules import ScheduledEvent, ScheduleStore
 from device.events.topics import SCHEDULE_INTERVAL, SCHEDULE_PULSE
+from device.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +37,7 @@ class Scheduler:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
 
     def add(self, event_id: str | None, name: str | None, ical: str) -> ScheduledEvent:
         event = self.store.add(event_id, name, ical)

@@ -9,7 +9,6 @@ that matches (the initial burst), then each change, so a change can never overta
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections.abc import Callable
 from typing import Any
@@ -21,6 +20,7 @@ from device.events.streaming import EventFilter, StreamError, configured, error,
 from device.http.auth_middleware import unauthorized
 from device.http.keys import services_of, state_of, user_of
 from device.http.module import ApiEntry, HttpModule
+from device.tasks import cancel_and_wait
 
 MAX_QUEUED = 1000  # a client this far behind is not reading: it is dropped rather than grow without end
 
@@ -54,9 +54,7 @@ async def ws_data_stream(request: web.Request) -> web.StreamResponse:
     finally:
         events.streams.discard(socket)
         stream.close()
-        sender.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await sender
+        await cancel_and_wait(sender)
     return socket
 
 

@@ -10,12 +10,12 @@ two; the overlap is recognised by the frames' pts.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections import deque
 from datetime import datetime, timedelta
 
 from device.media.synthetic import EncodedFrame, FrameQueue, SourceOptions
 from device.recorder.sources import SourceHub
+from device.tasks import cancel_and_wait
 
 MAX_SNAP_BACK = timedelta(seconds=10)
 """How far before the asked moment a recording may start to reach a key frame; beyond it (after the clock was
@@ -35,10 +35,7 @@ class PreBuffer:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
         queue, self._queue = self._queue, None
         if queue is not None:
             await self._hub.unsubscribe(self.options, queue)

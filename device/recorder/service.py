@@ -29,6 +29,7 @@ from device.state import DeviceState
 from device.storage.layout import RecordingMeta, VideoAttributes, make_token
 from device.storage.manager import DiskManager
 from device.storage.store import RecordingStore
+from device.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -183,9 +184,7 @@ class RecordingService:
         if active is None:
             raise RecordingRefused(f"No active recording with ID '{recording_id}'.")
         if active.task is not None and active.task is not asyncio.current_task():
-            active.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await active.task
+            await cancel_and_wait(active.task)
         await self.hub.unsubscribe(active.options, active.queue)
         try:
             await asyncio.to_thread(active.session.finish)

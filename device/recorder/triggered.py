@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from device.recorder.prebuffer import PreBuffer
 from device.recorder.service import RecordingRefused, RecordingService, parse_stream_options
+from device.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +58,7 @@ class TriggeredRecorder:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
         await self._finish()
         await self._buffer.stop()
 

@@ -98,6 +98,7 @@ from device.rtsp.sdp import describe, h264_media, jpeg_media
 from device.rtsp.transport import Interleaved, Sink, UdpPair, choose_transport, same_host
 from device.services import Services
 from device.state import DeviceState
+from device.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -420,9 +421,7 @@ class RtspServer:
         its source (the next PLAY starts at a key frame anyway)."""
         task, session.task = session.task, None
         if task is not None and not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
         feed, session.feed = session.feed, None
         if feed is not None and self._live is not None:
             await self._live.release(feed.options, feed.queue)

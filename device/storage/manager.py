@@ -28,6 +28,7 @@ from device.storage.index import IndexUnusable
 from device.storage.sample import write_sample_recording
 from device.storage.sharestore import ShareConnection
 from device.storage.store import CheckReport, RecordingStore, RepairReport
+from device.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 Progress = Callable[[float], None]
@@ -103,10 +104,7 @@ class DiskManager:
 
     async def stop(self) -> None:
         for task in [self._cleaner, self._watcher, *self._reconnecting.values()]:
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await cancel_and_wait(task)
         self._reconnecting.clear()
         await self._cleanup_finished()
         for disk in self.disks.values():
