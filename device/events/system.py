@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from device.clock import Clock
 from device.events.actions import (
     FIXED_RECORDING,
+    GROUP_RECORDING,
     UNLIMITED_RECORDING,
     ActionConfiguration,
     ActionRule,
@@ -30,8 +31,20 @@ from device.events.scheduler import Scheduler
 from device.events.schedules import ScheduleStore
 from device.events.sessions import WsSessions
 from device.events.topics import SCHEDULE_INTERVAL, SCHEDULE_PULSE, SYSTEM_READY, parse_expression
-from device.recorder.service import RecordingService, parse_stream_options
+from device.recorder.group_recorder import GroupRecorders
+from device.recorder.groups import (
+    IN_USE,
+    INVALID_REQUEST,
+    INVALID_STREAM_OPTIONS,
+    PROCESSING_FAILED,
+    GroupChange,
+    GroupRefused,
+    GroupStore,
+    RecordingGroup,
+)
+from device.recorder.service import RecordingRefused, RecordingService, parse_stream_options
 from device.recorder.triggered import RecordSettings, TriggeredRecorder
+from device.storage.disk import DiskStatus
 
 
 class Closable(Protocol):
@@ -44,6 +57,8 @@ class EventSystem:
         self.scheduler = Scheduler(ScheduleStore(data_dir / "schedules.json"), bus, clock, zone)
         self.inputs = VirtualInputs(bus)
         self.actions = ActionStore(data_dir / "actions.json")
+        self.groups = GroupRecorders(recorder, GroupStore(data_dir / "recording_groups.json", self._present, clock.now))
+        recorder.disks.retention = self._retention
         self.engine = RuleEngine(bus, self.actions, clock, self._runner_for)
         self.sessions = WsSessions(clock)
         self.streams: set[Closable] = set()
@@ -74,7 +89,8 @@ class EventSystem:
     # --- action configurations
 
     def add_configuration(self, name: str | None, token: str, parameters: dict[str, str]) -> ActionConfiguration:
-        check_configuration(token, parameters, tuple(self._recorder.disks.disks), (), _stream_options_ok)
+        groups = tuple(g.id for g in self.groups.store.visible())
+        check_configuration(token, parameters, tuple(self._recorder.disks.disks), groups, _stream_options_ok)
         return self.actions.add_configuration(name, token, parameters)
 
     def remove_configuration(self, configuration_id: int) -> None:
@@ -99,9 +115,65 @@ class EventSystem:
         await self.engine.remove(rule_id)
         self.actions.remove_rule(rule_id)
 
+    # --- recording groups (EVENTS.md §4.1)
+
+    def create_group(self, group: RecordingGroup) -> RecordingGroup:
+        if not group.disk_id:
+            raise GroupRefused(INVALID_REQUEST, "Invalid request. diskid is required.")
+        if group.disk_id not in self._recorder.disks.disks:
+            raise GroupRefused(INVALID_REQUEST, f"Invalid request. Unknown diskid '{group.disk_id}'.")
+        if not self._present(group.disk_id):
+            raise GroupRefused(INVALID_REQUEST, f"Invalid request. The disk {group.disk_id} is not there.")
+        _check_stream_options(group.stream_options)
+        return self.groups.store.create(group)
+
+    async def update_group(self, group_id: str, change: GroupChange) -> RecordingGroup:
+        if change.stream_options is not None:
+            _check_stream_options(change.stream_options)
+        before, after = self.groups.store.update(group_id, change)
+        await self.groups.changed(before, after, self._clock.now())
+        return after
+
+    async def delete_group(self, group_id: str) -> None:
+        """The group and its recordings; refused while an action configuration records into it."""
+        group = self.groups.store.get(group_id)
+        users = [
+            c.name or str(c.id)
+            for c in self.actions.configurations()
+            if c.template == GROUP_RECORDING and c.parameters.get("recording_group_id") == group_id
+        ]
+        if users:
+            raise GroupRefused(IN_USE, f"Recording group in use by the action configuration(s) {', '.join(users)}.")
+        recordings = set(self.groups.store.recordings(group_id))
+        if recordings and self._recorder.disks.disk(group.disk_id).store is None:
+            raise GroupRefused(
+                PROCESSING_FAILED,
+                f"The disk {group.disk_id} is not mounted, so the group's recordings cannot be removed.",
+            )
+        try:
+            if recordings:
+                await self._recorder.remove([group.disk_id], recordings)
+        except RecordingRefused as exc:
+            raise GroupRefused(PROCESSING_FAILED, f"The group's recordings could not be removed: {exc}") from None
+        self.groups.store.delete(group_id)
+
+    def _present(self, disk_id: str) -> bool:
+        disk = self._recorder.disks.disks.get(disk_id)
+        return disk is not None and disk.status is not DiskStatus.DISCONNECTED
+
+    def _retention(self, recording_id: str) -> timedelta | None:
+        group = self.groups.store.group_of(recording_id)
+        return timedelta(hours=group.retention_hours) if group is not None and group.retention_hours else None
+
     async def _runner_for(self, rule: ActionRule) -> ActionRunner | None:
         configuration = self.actions.configuration(rule.primary_action)
-        if configuration is None or configuration.template not in (FIXED_RECORDING, UNLIMITED_RECORDING):
+        if configuration is None:
+            return None
+        name = configuration.name or f"action{configuration.id}"
+        if configuration.template == GROUP_RECORDING:
+            trigger = (_recording_type(rule), rule.event_id, name)
+            return self.groups.action(rule.id, configuration.parameters.get("recording_group_id", ""), trigger)
+        if configuration.template not in (FIXED_RECORDING, UNLIMITED_RECORDING):
             return None
         parameters = configuration.parameters
         disk_id = parameters.get("storage_id", "").strip() or self._recorder.state.params.get("Recording.DefaultDiskId")
@@ -110,7 +182,7 @@ class EventSystem:
             parameters.get("stream_options", ""),
             timedelta(milliseconds=int(parameters.get("pre_duration") or 0)),
             timedelta(milliseconds=int(parameters.get("post_duration") or 0)),
-            (_recording_type(rule), rule.event_id, configuration.name or f"action{configuration.id}"),
+            (_recording_type(rule), rule.event_id, name),
         )
         return TriggeredRecorder(self._recorder, settings)
 
@@ -123,6 +195,13 @@ def _recording_type(rule: ActionRule) -> str:
         if expression.matches(SCHEDULE_INTERVAL) or expression.matches(SCHEDULE_PULSE):
             return "scheduled"
     return "triggered"
+
+
+def _check_stream_options(text: str) -> None:
+    try:
+        parse_stream_options(text)
+    except ValueError as exc:
+        raise GroupRefused(INVALID_STREAM_OPTIONS, f"Invalid stream options: {exc}") from None
 
 
 def _stream_options_ok(text: str) -> bool:

@@ -87,6 +87,12 @@ _GENERAL_CGIS: dict[str, Access] = {
     "io/virtualinput.cgi": Access(V),
     # WebSocket session tokens (EVENTS.md §3.1)
     "wssession.cgi": Access(V),
+    # Recording groups (EVENTS.md §4.1)
+    "record/recording_group/schemaversions.cgi": Access(V),
+    "record/recording_group/create.cgi": Access(O),
+    "record/recording_group/update.cgi": Access(O),
+    "record/recording_group/delete.cgi": Access(O),
+    "record/recording_group/list.cgi": Access(V),
 }
 
 CGI_ACCESS: dict[str, Access] = {

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -36,8 +38,14 @@ class RecordSettings:
 class TriggeredRecorder:
     """An ActionRunner (device.events.rules) for the fixed and unlimited `recording.storage` templates."""
 
-    def __init__(self, recorder: RecordingService, settings: RecordSettings) -> None:
-        self._recorder, self.settings = recorder, settings
+    def __init__(
+        self,
+        recorder: RecordingService,
+        settings: RecordSettings,
+        on_recording: Callable[[str], None] | None = None,
+    ) -> None:
+        """`on_recording` hears the ID of each recording this action starts (a group keeps its recordings')."""
+        self._recorder, self.settings, self._on_recording = recorder, settings, on_recording
         self._clock = recorder.state.clock
         self._buffer = PreBuffer(
             recorder.hub, parse_stream_options(settings.stream_options), settings.pre.total_seconds()
@@ -61,6 +69,11 @@ class TriggeredRecorder:
         await cancel_and_wait(task)
         await self._finish()
         await self._buffer.stop()
+
+    def retime(self, pre: timedelta, post: timedelta) -> None:
+        """New pre and post times, from the next trigger on; a running recording carries on."""
+        self.settings = dataclasses.replace(self.settings, pre=pre, post=post)
+        self._buffer.seconds = max(0.0, pre.total_seconds())
 
     def fire(self, moment: datetime) -> None:
         if self.recording_id is None:  # while recording, a trigger only extends the recording
@@ -113,6 +126,8 @@ class TriggeredRecorder:
                 backlog=lambda: self._buffer.frames_from(start_at),
             )
             self._start_at, self._pending = None, False
+            if self._on_recording is not None:
+                self._on_recording(self.recording_id)
         except RecordingRefused as exc:
             log.warning("triggered recording on %s refused: %s", self.settings.disk_id, exc)
             if not self._wanted():  # its time has passed: give it up

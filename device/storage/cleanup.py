@@ -1,5 +1,6 @@
 """Which blocks the camera deletes to keep a disk within its rules: CleanupMaxAge, the storage limit, and
-free space, oldest first, never from a locked or ongoing recording.
+free space, oldest first, never from a locked or ongoing recording. A recording group's retention time
+(`keep_for`, EVENTS.md §4.1) deletes its recordings' blocks once they are older, whatever the disk's policy.
 
 A pure function of the blocks and the rules, so every retention decision is tested without files; the disk
 manager runs it periodically and applies it. CleanupMaxAge applies only under policy `fifo`; space is made
@@ -21,6 +22,7 @@ class BlockInfo:
     stop: datetime | None
     size: int
     protected: bool  # its recording is locked, or the block is still being written
+    keep_for: timedelta | None = None  # its recording group's retention time
 
 
 @dataclass(frozen=True)
@@ -34,8 +36,10 @@ class Rules:
 
 def choose_blocks(blocks: list[BlockInfo], now: datetime, rules: Rules, used: int) -> list[str]:
     candidates = sorted((b for b in blocks if not b.protected and b.stop is not None), key=lambda b: b.start)
-    chosen: list[str] = []
-    freed = 0
+    expired = [b for b in candidates if b.keep_for is not None and b.stop is not None and b.stop < now - b.keep_for]
+    chosen = [b.token for b in expired]
+    freed = sum(b.size for b in expired)
+    candidates = [b for b in candidates if b.token not in chosen]
     by_age = rules.policy == "fifo" and rules.max_age_days > 0
     cutoff = now - timedelta(days=rules.max_age_days) if by_age else None
     for block in candidates:

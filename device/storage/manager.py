@@ -77,6 +77,8 @@ class DiskManager:
         self._store_lock = threading.RLock()
         self._cleaning: asyncio.Future[int] | None = None
         self.listeners: list[DiskListener] = []
+        self.retention: Callable[[str], timedelta | None] = lambda _recording_id: None
+        """How long a recording is kept whatever the disk's rules say (its recording group's retention time)."""
         self._pending: set[asyncio.Task[None]] = set()
         self._reconnecting: dict[str, asyncio.Task[None]] = {}
         self._watcher: asyncio.Task[None] | None = None
@@ -427,6 +429,7 @@ class DiskManager:
                 b.meta.stop,
                 b.size,
                 b.meta.recording_id in locked or b.meta.status != "Complete",
+                self.retention(b.meta.recording_id),
             )
             for b in store.index.blocks()
         ]

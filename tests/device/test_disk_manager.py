@@ -8,7 +8,7 @@ import asyncio
 import sys
 import threading
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -308,6 +308,15 @@ def test_a_card_short_of_free_space_deletes_until_the_floor_is_free():
 def test_protected_and_ongoing_blocks_are_skipped_and_free_nothing():
     blocks = [block("locked", 9, protected=True), block("recording", 8, ongoing=True), block("plain", 7)]
     assert choose_blocks(blocks, NOW, rules(max_age=1, limit=1), used=3 * MIB) == ["plain"]
+
+
+def test_a_groups_retention_deletes_its_young_blocks_while_older_ordinary_ones_stay():
+    """EVENTS.md §4.1: retention applies to the group's recordings, whatever the disk's policy."""
+    kept_an_hour = replace(block("group", 0.1), keep_for=timedelta(hours=1))
+    kept_a_day = replace(block("young group", 0.1), keep_for=timedelta(days=1))
+    locked = replace(block("locked group", 0.2, protected=True), keep_for=timedelta(hours=1))
+    blocks = [block("ordinary", 3), kept_an_hour, kept_a_day, locked]
+    assert choose_blocks(blocks, NOW, rules("none"), used=4 * MIB) == ["group"]
 
 
 blocks_strategy = st.lists(
