@@ -26,8 +26,14 @@ _FAULTS = {
 }
 
 
+class Refused(Exception):
+    """A refusal already put in the installer's words (a Recording group API error, say)."""
+
+
 def sentence(exc: BaseException) -> str:
     """What went wrong, as one sentence ending with a full stop."""
+    if isinstance(exc, Refused):
+        return _finish(str(exc))
     if isinstance(exc, SoapFaultError):
         lead = _FAULTS.get(exc.name, "The camera refused the request")
         return _finish(f"{lead}: {exc.reason}" if exc.reason else lead)

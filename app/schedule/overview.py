@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from app.schedule.rules import CameraRules, RecordingRules, RuleListing, WeekSchedule
 from app.vapix.disks import DiskManagement
 from app.vapix.event_service import ScheduledEvent, ScheduleType
+from app.vapix.recording_groups import RecordingGroup
 from app.vapix.recordings import ContinuousProfile, RecordingControl
 from app.vapix.transport import VapixTransport
 
@@ -35,6 +36,10 @@ class ScheduleOverview:
     def pulses(self) -> list[ScheduledEvent]:
         """Schedules a triggered rule can start on (pulses are instants; intervals make the week)."""
         return [s for s in self.rules.schedules.values() if s.kind is ScheduleType.PULSE]
+
+    @property
+    def groups(self) -> list[RecordingGroup]:
+        return list(self.rules.groups.values())
 
     def label(self, disk_id: str) -> str:
         return next((d.label for d in self.disks if d.disk_id == disk_id), disk_id)

@@ -11,20 +11,23 @@ what was added and leaves the old week recording as it was.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from app.schedule.errors import Refused
 from app.schedule.triggers import Trigger, TriggerKind, schedule_condition, trigger_of
 from app.schedule.week import UnsupportedSchedule, WeekGrid, grid_of, windows
 from app.vapix.action_service import (
     FIXED_RECORDING,
+    GROUP_RECORDING,
     UNLIMITED_RECORDING,
     ActionConfiguration,
     ActionRule,
     ActionService,
     recording_parameters,
 )
-from app.vapix.errors import VapixError
+from app.vapix.errors import ApiError, NotFound, VapixError
 from app.vapix.event_service import EventService, ScheduledEvent
+from app.vapix.recording_groups import RecordingGroup, RecordingGroups, error_text
 from app.vapix.transport import VapixTransport
 
 WEEK_PREFIX = "Edgestore week"
@@ -88,6 +91,7 @@ class CameraRules:
     rules: list[ActionRule]
     configurations: dict[int, ActionConfiguration]
     schedules: dict[str, ScheduledEvent]
+    groups: dict[str, RecordingGroup] = field(default_factory=dict)
 
     def schedule_names(self) -> dict[str, str]:
         return {i: s.name or i for i, s in self.schedules.items()}
@@ -127,21 +131,44 @@ class CameraRules:
         parameters = configuration.parameters if configuration else {}
         week = self.is_week_rule(rule)
         trigger = _trigger(rule)
-        pre, post = _seconds(parameters.get("pre_duration")), _seconds(parameters.get("post_duration"))
+        group = self._group_of(configuration)
+        if group is not None:
+            pre, post = group.pre_ms / 1000, group.post_ms / 1000
+            records, disk_id, options = f"While active, into group {group.label}", group.disk_id, group.stream_options
+        else:
+            pre, post = _seconds(parameters.get("pre_duration")), _seconds(parameters.get("post_duration"))
+            records, options = _records(configuration, pre, post), parameters.get("stream_options", "")
+            recording = configuration is not None and configuration.template in RECORDING_TEMPLATES
+            disk_id = parameters.get("storage_id", "") if recording else ""
         return RuleListing(
             rule.rule_id,
             rule.name or f"Rule {rule.rule_id}",
             rule.enabled,
             trigger,
             self._describe(trigger, week, rule),
-            _records(configuration, pre, post),
-            parameters.get("storage_id", "") if configuration and configuration.template in RECORDING_TEMPLATES else "",
+            records,
+            disk_id,
             pre,
             post,
-            parameters.get("stream_options", ""),
+            options,
             rule.primary_action,
             week,
         )
+
+    def _group_of(self, configuration: ActionConfiguration | None) -> RecordingGroup | None:
+        if configuration is None or configuration.template != GROUP_RECORDING:
+            return None
+        group_id = configuration.parameters.get("recording_group_id", "")
+        return self.groups.get(group_id) or RecordingGroup(group_id, "", nice_name=f"{group_id} (not on the camera)")
+
+    def group_users(self, group_id: str) -> list[str]:
+        """The names of the rules that record into the group (the camera refuses to delete it while any do)."""
+        users = {
+            c.configuration_id
+            for c in self.configurations.values()
+            if c.template == GROUP_RECORDING and c.parameters.get("recording_group_id") == group_id
+        }
+        return [r.name or f"Rule {r.rule_id}" for r in self.rules if r.primary_action in users]
 
     def _describe(self, trigger: Trigger, week: bool, rule: ActionRule) -> str:
         if week:
@@ -174,6 +201,8 @@ def _records(configuration: ActionConfiguration | None, pre: float, post: float)
         return f"Clip: {pre:g} s before, {post:g} s after"
     if configuration.template == UNLIMITED_RECORDING:
         return f"While active, {pre:g} s before, {post:g} s after" if pre or post else "While active"
+    if configuration.template == GROUP_RECORDING:
+        return "While active, into a recording group"
     return f"Not a recording ({configuration.template})"
 
 
@@ -183,12 +212,20 @@ class RecordingRules:
     def __init__(self, transport: VapixTransport) -> None:
         self.actions = ActionService(transport)
         self.events = EventService(transport)
+        self.groups = RecordingGroups(transport)
 
     async def read(self) -> CameraRules:
         rules = await self.actions.get_action_rules()
         configurations = {c.configuration_id: c for c in await self.actions.get_action_configurations()}
         schedules = {s.event_id: s for s in await self.events.get_scheduled_events()}
-        return CameraRules(rules, configurations, schedules)
+        return CameraRules(rules, configurations, schedules, {g.group_id: g for g in await self.read_groups()})
+
+    async def read_groups(self) -> list[RecordingGroup]:
+        """The camera's recording groups; none on firmware without the Recording group API."""
+        try:
+            return await self.groups.list()
+        except NotFound:
+            return []
 
     async def save_week(self, disk_id: str, grid: WeekGrid, stream_options: str = "") -> WeekSchedule:
         """Replace the disk's week with `grid` (an empty grid removes it). Returns the week as now saved."""
@@ -232,6 +269,47 @@ class RecordingRules:
         except VapixError:
             await self._undo(None, configuration, [])
             raise
+
+    async def add_to_group(self, trigger: Trigger, group: RecordingGroup, name: str | None = None) -> int:
+        """A rule recording into `group` while the trigger is active, with the group's own pre and post time and
+        stream options. The group action is unlimited only, so the trigger is the rule's condition, not a start
+        event: a pulse schedule, which is an instant, cannot hold it. Returns the rule ID."""
+        if not trigger.holds:
+            raise ValueError(
+                "A schedule is an instant, and a recording group records while its trigger is active: choose a "
+                "virtual input, the manual trigger or a storage event."
+            )
+        condition = trigger.start_event()
+        label = name or f"Record {trigger.describe()} into {group.label}"
+        configuration = await self.actions.add_action_configuration(
+            GROUP_RECORDING, {"recording_group_id": group.group_id}, label
+        )
+        try:
+            return await self.actions.add_action_rule(ActionRule(label, configuration, conditions=(condition,)))
+        except VapixError:
+            await self._undo(None, configuration, [])
+            raise
+
+    async def save_group(self, group: RecordingGroup) -> str:
+        """Create the group (no ID yet, or an ID the camera does not have) or update it. Returns its ID."""
+        try:
+            known = {g.group_id for g in await self.read_groups()}
+            if group.group_id and group.group_id in known:
+                await self.groups.update(group)
+                return group.group_id
+            return await self.groups.create(group)
+        except ApiError as exc:
+            raise Refused(f"The recording group was not saved: {error_text(exc)}") from None
+
+    async def delete_group(self, group_id: str) -> None:
+        """The group and its recordings. The camera refuses while a rule records into it, so say which first."""
+        users = (await self.read()).group_users(group_id)
+        if users:
+            raise Refused(f"The recording group is still used by {', '.join(users)}: remove those rules first")
+        try:
+            await self.groups.delete(group_id)
+        except ApiError as exc:
+            raise Refused(f"The recording group was not deleted: {error_text(exc)}") from None
 
     async def remove_rule(self, rule_id: int) -> None:
         """The rule, its configuration unless another rule uses it, and the week schedules only it named."""

@@ -73,6 +73,12 @@ class Trigger:
             return EventFilter(SCHEDULE_PULSE, item_filter(id=self.schedule_ids[0]))
         raise ValueError(f"a {self.kind.value} trigger cannot be written as it is: {self}")
 
+    @property
+    def holds(self) -> bool:
+        """Whether the trigger is a state that stays on for a while (and can hold a recording group's recording),
+        not an instant like a pulse schedule."""
+        return self.kind in (TriggerKind.VIRTUAL_INPUT, TriggerKind.MANUAL_TRIGGER, TriggerKind.STORAGE_EVENT)
+
     def describe(self, schedule_names: dict[str, str] | None = None) -> str:
         names = schedule_names or {}
         schedules = ", ".join(names.get(s) or s for s in self.schedule_ids)

@@ -21,6 +21,7 @@ CONCRETE = "http://docs.oasis-open.org/wsn/t-1/TopicExpression/Concrete"
 ITEM_FILTER = "http://www.onvif.org/ver10/tev/messageContentFilter/ItemFilter"
 FIXED_RECORDING = "com.axis.action.fixed.recording.storage"
 UNLIMITED_RECORDING = "com.axis.action.unlimited.recording.storage"
+GROUP_RECORDING = "com.axis.action.unlimited.recording_group.storage"
 
 
 @dataclass(frozen=True)
