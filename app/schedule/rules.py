@@ -275,7 +275,7 @@ class RecordingRules:
         stream options. The group action is unlimited only, so the trigger is the rule's condition, not a start
         event: a pulse schedule, which is an instant, cannot hold it. Returns the rule ID."""
         if not trigger.holds:
-            raise ValueError(
+            raise Refused(
                 "A schedule is an instant, and a recording group records while its trigger is active: choose a "
                 "virtual input, the manual trigger or a storage event."
             )

@@ -8,6 +8,7 @@ import asyncio
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QMessageBox
 
 from app.schedule.triggers import TriggerKind
 from app.schedule.week import WeekGrid
@@ -17,7 +18,7 @@ from app.vapix.recordings import Recording, RecordingQuery, Recordings
 from tests.conftest import transport_for
 from tests.ui.desktop import Desktop
 from ui.main_window import SCHEDULE_TAB
-from ui.schedule.panel import RULE_COLUMNS, SchedulePanel
+from ui.schedule.panel import GROUP_COLUMNS, RULE_COLUMNS, SchedulePanel
 from ui.schedule.week_grid import WeekGridView
 
 pytestmark = [pytest.mark.gui, pytest.mark.functional]
@@ -202,6 +203,101 @@ async def test_a_refused_rule_reads_as_a_sentence_and_adds_nothing(desktop, devi
     assert panel.result.text() == message
     assert panel.result.isVisible()
     assert rule_rows(panel) == []
+
+
+def group_rows(panel: SchedulePanel) -> list[dict[str, str]]:
+    table = panel.groups
+    return [
+        {name: table.item(row, column).text() for column, name in enumerate(GROUP_COLUMNS)}
+        for row in range(table.rowCount())
+    ]
+
+
+async def test_two_inputs_recording_into_one_group_make_one_recording_and_the_group_goes_with_it(desktop, device):
+    panel = await open_schedule(desktop, device)
+    results = watch(panel)
+    desktop.click(panel.new_group_button)
+    dialog = panel.dialog
+    dialog.name.setText("Entrance")
+    dialog.pre.setValue(1)
+    dialog.post.setValue(1)
+    dialog.retention.setValue(48)
+    dialog.stream_options.setText("resolution=320x180&fps=10")
+    desktop.click(dialog.ok_button)
+    assert await finish(desktop, panel, results) == (True, "The recording group Entrance is saved on SD_DISK.")
+    assert group_rows(panel) == [
+        {
+            "Group": "Entrance",
+            "On": "SD card",
+            "Before": "1 s",
+            "After": "1 s",
+            "Keeps": "48 h",
+            "Stream options": "resolution=320x180&fps=10",
+        }
+    ]
+
+    for port in (3, 4):
+        desktop.click(panel.add_rule_button)
+        dialog = panel.dialog
+        dialog.disk.setCurrentIndex(dialog.disk.findText("Group: Entrance"))
+        dialog.kind.setCurrentIndex(dialog.kind.findData(TriggerKind.SCHEDULE_PULSE))
+        assert not dialog.ok_button.isEnabled()  # a pulse is an instant: it cannot hold a group's recording
+        dialog.kind.setCurrentIndex(dialog.kind.findData(TriggerKind.VIRTUAL_INPUT))
+        assert dialog.ok_button.isEnabled()
+        assert not dialog.pre.isVisibleTo(dialog)  # the group brings its own times
+        assert "from 1 s before to 1 s after" in dialog.group_note.text()
+        dialog.port.setValue(port)
+        desktop.click(dialog.ok_button)
+        assert await finish(desktop, panel, results) == (
+            True,
+            f"Added: Virtual input {port} records into the group Entrance.",
+        )
+    rows = rule_rows(panel)
+    assert [(r["Trigger"], r["Records"], r["To"]) for r in rows] == [
+        ("Virtual input 3", "While active, into group Entrance", "SD card"),
+        ("Virtual input 4", "While active, into group Entrance", "SD card"),
+    ]
+
+    async with transport_for(device, "operator") as operator:
+        events = EventService(operator)
+        await events.activate_virtual_input(3)
+        await asyncio.sleep(1.0)
+        await events.activate_virtual_input(4)
+        await events.deactivate_virtual_input(3)
+        await asyncio.sleep(1.0)
+        await events.deactivate_virtual_input(4)
+    found: list[Recording] = []
+
+    async def one_finished() -> bool:
+        found[:] = await recordings_of(device, "triggered")
+        return len(found) == 1 and not found[0].ongoing
+
+    await until_async(one_finished)
+    await asyncio.sleep(1.5)  # a second recording would have started by now
+    assert len(await recordings_of(device, "triggered")) == 1
+
+    panel.groups.selectRow(0)
+    desktop.click(panel.delete_group_button)
+    desktop.click(panel.dialog.button(QMessageBox.StandardButton.Yes))
+    ok, message = await finish(desktop, panel, results)
+    assert not ok
+    assert message == (
+        "The recording group is still used by Record Virtual input 3 into Entrance, "
+        "Record Virtual input 4 into Entrance: remove those rules first."
+    )
+    for _ in range(2):
+        panel.rules.selectRow(0)
+        desktop.click(panel.remove_rule_button)
+        assert await finish(desktop, panel, results) == (True, "The rule is removed.")
+    panel.groups.selectRow(0)
+    desktop.click(panel.delete_group_button)
+    desktop.click(panel.dialog.button(QMessageBox.StandardButton.Yes))
+    assert await finish(desktop, panel, results) == (
+        True,
+        "The recording group Entrance and its recordings are deleted.",
+    )
+    assert group_rows(panel) == []
+    assert await recordings_of(device, "triggered") == []
 
 
 def test_the_keyboard_paints_a_rectangle(qtbot):

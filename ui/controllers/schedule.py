@@ -15,13 +15,14 @@ from typing import TypeVar
 from PySide6.QtCore import QObject, Signal
 
 from app.cameras.fleet import Fleet
-from app.schedule.errors import sentence
+from app.schedule.errors import Refused, sentence
 from app.schedule.overview import ScheduleOverview, read_overview
 from app.schedule.rules import RecordingRules, RecordSettings
 from app.schedule.triggers import Trigger
 from app.schedule.week import WeekGrid
 from app.vapix.errors import VapixError
 from app.vapix.event_service import EventService
+from app.vapix.recording_groups import RecordingGroup
 from app.vapix.recordings import RecordingControl
 from app.vapix.transport import VapixTransport
 from ui.controllers.tasks import TaskGroup
@@ -92,6 +93,29 @@ class ScheduleController(QObject):
             return f"Added: {trigger.describe()} records to {settings.disk_id}."
 
         self._start(add)
+
+    def add_to_group(self, trigger: Trigger, group: RecordingGroup) -> None:
+        async def add(transport: VapixTransport) -> str:
+            await RecordingRules(transport).add_to_group(trigger, group)
+            return f"Added: {trigger.describe()} records into the group {group.label}."
+
+        self._start(add)
+
+    def save_group(self, group: RecordingGroup) -> None:
+        """Create the group (empty or unknown ID) or update it."""
+
+        async def save(transport: VapixTransport) -> str:
+            await RecordingRules(transport).save_group(group)
+            return f"The recording group {group.label} is saved on {group.disk_id}."
+
+        self._start(save)
+
+    def delete_group(self, group: RecordingGroup) -> None:
+        async def delete(transport: VapixTransport) -> str:
+            await RecordingRules(transport).delete_group(group.group_id)
+            return f"The recording group {group.label} and its recordings are deleted."
+
+        self._start(delete)
 
     def remove_rule(self, rule_id: int) -> None:
         async def remove(transport: VapixTransport) -> str:
@@ -164,7 +188,7 @@ class ScheduleController(QObject):
     async def _run(self, camera_id: str, work: Callable[[VapixTransport], Awaitable[str]]) -> None:
         try:
             message = await self._with_transport(camera_id, work)
-        except (VapixError, NotConnected) as exc:
+        except (VapixError, NotConnected, Refused) as exc:
             self.finished.emit(False, str(exc) if isinstance(exc, NotConnected) else sentence(exc))
         else:
             self.finished.emit(True, message)

@@ -1,4 +1,5 @@
-"""TriggeredRuleDialog (record around an event) and ProfileDialog (a continuous recording profile).
+"""TriggeredRuleDialog (record around an event), ProfileDialog (a continuous recording profile) and GroupDialog
+(a recording group: settings on a disk that several rules record into, making one recording).
 
 Both are plain forms: they hold no camera and call no controller, so the panel decides what to do with the
 answer and a test can fill them as a user does. Seconds in the form; the camera's milliseconds are app.schedule's
@@ -13,6 +14,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
+    QLabel,
     QLineEdit,
     QPushButton,
     QSpinBox,
@@ -23,6 +25,7 @@ from app.schedule.overview import DiskChoice
 from app.schedule.rules import RecordSettings
 from app.schedule.triggers import STORAGE_TOPICS, Trigger, TriggerKind
 from app.vapix.event_service import ScheduledEvent
+from app.vapix.recording_groups import RecordingGroup
 
 TRIGGER_CHOICES = (
     (TriggerKind.VIRTUAL_INPUT, "Virtual input"),
@@ -50,7 +53,15 @@ def _buttons(dialog: QDialog) -> tuple[QDialogButtonBox, QPushButton]:
 
 
 class TriggeredRuleDialog(QDialog):
-    def __init__(self, disks: list[DiskChoice], pulses: list[ScheduledEvent], parent: QWidget | None = None) -> None:
+    """Records to a disk with its own pre and post time, or into a recording group, which brings its own."""
+
+    def __init__(
+        self,
+        disks: list[DiskChoice],
+        pulses: list[ScheduledEvent],
+        parent: QWidget | None = None,
+        groups: list[RecordingGroup] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Add triggered recording")
         self.kind = QComboBox()
@@ -70,8 +81,13 @@ class TriggeredRuleDialog(QDialog):
         self.post = QDoubleSpinBox(minimum=0, maximum=3600, decimals=1, suffix=" s", value=10)
         self.post.setToolTip("How long the camera records after the trigger")
         self.disk = _disk_combo(disks)
+        for group in groups or []:
+            self.disk.addItem(f"Group: {group.label}", group)
+        self.disk.setToolTip("A disk, or a recording group: rules recording into one group make one recording")
         self.stream_options = QLineEdit()
         self.stream_options.setPlaceholderText(STREAM_HINT)
+        self.group_note = QLabel()
+        self.group_note.setWordWrap(True)
         self.form = QFormLayout(self)
         self.form.addRow("&Trigger:", self.kind)
         self.form.addRow("Virtual &input:", self.port)
@@ -82,28 +98,48 @@ class TriggeredRuleDialog(QDialog):
         self.form.addRow("&After the trigger:", self.post)
         self.form.addRow("Record &to:", self.disk)
         self.form.addRow("Stream &options:", self.stream_options)
+        self.form.addRow(self.group_note)
         box, self.ok_button = _buttons(self)
         self.form.addRow(box)
         self.kind.currentIndexChanged.connect(self.on_kind)
+        self.disk.currentIndexChanged.connect(self.on_kind)
         self.on_kind()
 
     def chosen_kind(self) -> TriggerKind:
         kind: TriggerKind = self.kind.currentData()
         return kind
 
+    def chosen_group(self) -> RecordingGroup | None:
+        data = self.disk.currentData()
+        return data if isinstance(data, RecordingGroup) else None
+
     def on_kind(self) -> None:
         kind = self.chosen_kind()
+        group = self.chosen_group()
         shown = {
             self.port: kind is TriggerKind.VIRTUAL_INPUT,
             self.storage_event: kind is TriggerKind.STORAGE_EVENT,
             self.storage_disk: kind is TriggerKind.STORAGE_EVENT,
             self.schedule: kind is TriggerKind.SCHEDULE_PULSE,
+            self.pre: group is None,  # a group records with its own pre and post time and stream options
+            self.post: group is None,
+            self.stream_options: group is None,
+            self.group_note: group is not None,
         }
         for widget, visible in shown.items():
             self.form.setRowVisible(widget, visible)
-        no_schedule = kind is TriggerKind.SCHEDULE_PULSE and self.schedule.count() == 0
-        self.ok_button.setEnabled(self.disk.count() > 0 and not no_schedule)
-        self.ok_button.setToolTip("The camera has no pulse schedule to start on." if no_schedule else "")
+        if group is not None:
+            self.group_note.setText(
+                f"Records while the trigger is active, from {group.pre_ms / 1000:g} s before to "
+                f"{group.post_ms / 1000:g} s after, with the group's stream options, to {group.disk_id}."
+            )
+        problem = ""
+        if kind is TriggerKind.SCHEDULE_PULSE and self.schedule.count() == 0:
+            problem = "The camera has no pulse schedule to start on."
+        elif kind is TriggerKind.SCHEDULE_PULSE and group is not None:
+            problem = "A schedule is an instant; a recording group records while its trigger is active."
+        self.ok_button.setEnabled(self.disk.count() > 0 and not problem)
+        self.ok_button.setToolTip(problem)
 
     def trigger(self) -> Trigger:
         kind = self.chosen_kind()
@@ -137,3 +173,57 @@ class ProfileDialog(QDialog):
 
     def disk_id(self) -> str:
         return str(self.disk.currentData())
+
+
+class GroupDialog(QDialog):
+    """A new group (its disk chosen once: the camera cannot move a group) or an existing one's settings."""
+
+    def __init__(
+        self, disks: list[DiskChoice], group: RecordingGroup | None = None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.group = group
+        self.setWindowTitle("Edit recording group" if group else "New recording group")
+        self.name = QLineEdit(group.nice_name if group else "")
+        self.name.setPlaceholderText("e.g. Entrance")
+        self.description = QLineEdit(group.description if group else "")
+        self.disk = _disk_combo(disks)
+        if group is not None:
+            self.disk.setCurrentIndex(max(self.disk.findData(group.disk_id), 0))
+            self.disk.setEnabled(False)
+            self.disk.setToolTip("A group stays on the disk it was made on")
+        self.pre = QDoubleSpinBox(minimum=0, maximum=300, decimals=1, suffix=" s")
+        self.pre.setValue(group.pre_ms / 1000 if group else 0)
+        self.pre.setToolTip("Video from before a rule starts the group's recording, kept in the camera's memory")
+        self.post = QDoubleSpinBox(minimum=0, maximum=3600, decimals=1, suffix=" s")
+        self.post.setValue(group.post_ms / 1000 if group else 10)
+        self.post.setToolTip("How long the recording goes on after the last rule lets go")
+        self.retention = QSpinBox(minimum=0, maximum=24 * 365, suffix=" h")
+        self.retention.setSpecialValueText("As the disk's rules")
+        self.retention.setValue(group.retention_hours if group else 0)
+        self.retention.setToolTip("The camera deletes the group's recordings once they are this old")
+        self.stream_options = QLineEdit(group.stream_options if group else "")
+        self.stream_options.setPlaceholderText(STREAM_HINT)
+        form = QFormLayout(self)
+        form.addRow("&Name:", self.name)
+        form.addRow("&Description:", self.description)
+        form.addRow("On d&isk:", self.disk)
+        form.addRow("&Before:", self.pre)
+        form.addRow("&After:", self.post)
+        form.addRow("&Keep for:", self.retention)
+        form.addRow("Stream &options:", self.stream_options)
+        box, self.ok_button = _buttons(self)
+        self.ok_button.setEnabled(self.disk.count() > 0)
+        form.addRow(box)
+
+    def result_group(self) -> RecordingGroup:
+        return RecordingGroup(
+            self.group.group_id if self.group else "",
+            str(self.disk.currentData()),
+            self.name.text().strip(),
+            self.description.text().strip(),
+            self.retention.value(),
+            self.stream_options.text().strip(),
+            round(self.pre.value() * 1000),
+            round(self.post.value() * 1000),
+        )

@@ -1,6 +1,7 @@
 """SchedulePanel: when the selected camera records, and where. A week grid per disk (saved as the camera's own
 schedules, so recording follows it with no desktop running), the recording rules with what each records and
-where, continuous recording profiles, and recording by hand.
+where, recording groups (settings several rules record into, making one recording), continuous recording
+profiles, and recording by hand.
 
 The panel holds no HTTP and no XML: it shows the controller's ScheduleOverview and calls its slots. A week being
 edited is kept through re-reads of the camera until it is saved or reverted, so a refresh never eats a drawing.
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QTableWidget,
@@ -28,13 +30,15 @@ from PySide6.QtWidgets import (
 
 from app.schedule.overview import ScheduleOverview
 from app.schedule.week import WeekGrid
+from app.vapix.recording_groups import RecordingGroup
 from resources import icon
 from ui.controllers.schedule import ScheduleController
-from ui.schedule.dialogs import STREAM_HINT, ProfileDialog, TriggeredRuleDialog
+from ui.schedule.dialogs import STREAM_HINT, GroupDialog, ProfileDialog, TriggeredRuleDialog
 from ui.schedule.week_grid import WeekGridView
 
 RULE_COLUMNS = ("Rule", "Trigger", "Records", "To", "Before", "After")
 PROFILE_COLUMNS = ("Profile", "To", "Stream options")
+GROUP_COLUMNS = ("Group", "On", "Before", "After", "Keeps", "Stream options")
 
 
 def _table(columns: tuple[str, ...], name: str) -> QTableWidget:
@@ -115,6 +119,25 @@ class SchedulePanel(QWidget):
             "Continuous recording", self.profiles, self.add_profile_button, self.remove_profile_button
         )
 
+        self.groups = _table(GROUP_COLUMNS, "Recording groups")
+        self.groups.itemSelectionChanged.connect(self._update_buttons)
+        self.new_group_button = _button("New gro&up…", "add", "Settings on a disk that several rules record into")
+        self.edit_group_button = _button("&Edit group…", "edit", "Change the group's times and stream options")
+        self.delete_group_button = _button("&Delete group…", "remove", "Delete the group and its recordings")
+        self.new_group_button.clicked.connect(self.on_new_group)
+        self.edit_group_button.clicked.connect(self.on_edit_group)
+        self.delete_group_button.clicked.connect(self.on_delete_group)
+        groups = self._group(
+            "Recording groups (rules recording into one group make one recording)",
+            self.groups,
+            self.new_group_button,
+            self.edit_group_button,
+            self.delete_group_button,
+        )
+        lower = QHBoxLayout()
+        lower.addWidget(groups, 1)
+        lower.addWidget(profiles, 1)
+
         self.record_button = _button("Record &now", "recording", "Record to the chosen disk until Stop")
         self.stop_button = _button("St&op", "pause", "Stop the recording started here")
         self.trigger_button = _button("Manual tri&gger", "play", "Press the camera's manual trigger")
@@ -139,7 +162,7 @@ class SchedulePanel(QWidget):
         content.setContentsMargins(0, 0, 0, 0)
         content.addWidget(week, 2)
         content.addWidget(rules, 1)
-        content.addWidget(profiles, 1)
+        content.addLayout(lower, 1)
         content.addLayout(manual_row)
         layout = QVBoxLayout(self)
         layout.addWidget(self.empty)
@@ -185,6 +208,7 @@ class SchedulePanel(QWidget):
         self._show_week(keep_edits=self.disk_id == chosen)
         self._fill_rules()
         self._fill_profiles()
+        self._fill_groups()
         self._update_buttons()
 
     def on_disk_changed(self) -> None:
@@ -227,6 +251,32 @@ class SchedulePanel(QWidget):
                 item.setData(Qt.ItemDataRole.UserRole, profile.profile)
                 self.profiles.setItem(row, column, item)
 
+    def _fill_groups(self) -> None:
+        groups = self.overview.groups if self.overview else []
+        self.groups.setRowCount(len(groups))
+        for row, group in enumerate(groups):
+            where = self.overview.label(group.disk_id) if self.overview else group.disk_id
+            keeps = f"{group.retention_hours} h" if group.retention_hours else "As the disk"
+            cells = (
+                group.label,
+                where,
+                f"{group.pre_ms / 1000:g} s",
+                f"{group.post_ms / 1000:g} s",
+                keeps,
+                group.stream_options or "default",
+            )
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, row)
+                if column == 0:
+                    item.setToolTip(f"{group.group_id}: {group.description}" if group.description else group.group_id)
+                self.groups.setItem(row, column, item)
+
+    def selected_group(self) -> RecordingGroup | None:
+        row = self._selected(self.groups)
+        groups = self.overview.groups if self.overview else []
+        return groups[row] if row is not None and row < len(groups) else None
+
     def _selected(self, table: QTableWidget) -> int | None:
         rows = table.selectionModel().selectedRows()
         item = table.item(rows[0].row(), 0) if rows else None
@@ -250,6 +300,9 @@ class SchedulePanel(QWidget):
         self.remove_rule_button.setEnabled(ready and self.selected_rule() is not None)
         self.add_profile_button.setEnabled(has_disk)
         self.remove_profile_button.setEnabled(ready and self.selected_profile() is not None)
+        self.new_group_button.setEnabled(has_disk)
+        self.edit_group_button.setEnabled(ready and self.selected_group() is not None)
+        self.delete_group_button.setEnabled(ready and self.selected_group() is not None)
         manual = bool(self.controller.manual_recording)
         self.record_button.setEnabled(has_disk and not manual)
         self.stop_button.setEnabled(ready and manual)
@@ -298,11 +351,51 @@ class SchedulePanel(QWidget):
     def on_add_rule(self) -> None:
         if self.overview is None:
             return
-        dialog = TriggeredRuleDialog(self.overview.disks, self.overview.pulses(), self)
+        dialog = TriggeredRuleDialog(self.overview.disks, self.overview.pulses(), self, self.overview.groups)
         index = dialog.disk.findData(self.disk_id)
         dialog.disk.setCurrentIndex(max(index, 0))
-        dialog.accepted.connect(lambda: self.controller.add_triggered(dialog.trigger(), dialog.settings()))
+        dialog.accepted.connect(lambda: self._add_rule(dialog))
         self._open(dialog)
+
+    def _add_rule(self, dialog: TriggeredRuleDialog) -> None:
+        group = dialog.chosen_group()
+        if group is not None:
+            self.controller.add_to_group(dialog.trigger(), group)
+        else:
+            self.controller.add_triggered(dialog.trigger(), dialog.settings())
+
+    def on_new_group(self) -> None:
+        if self.overview is None:
+            return
+        dialog = GroupDialog(self.overview.disks, None, self)
+        dialog.disk.setCurrentIndex(max(dialog.disk.findData(self.disk_id), 0))
+        dialog.accepted.connect(lambda: self.controller.save_group(dialog.result_group()))
+        self._open(dialog)
+
+    def on_edit_group(self) -> None:
+        group = self.selected_group()
+        if self.overview is None or group is None:
+            return
+        dialog = GroupDialog(self.overview.disks, group, self)
+        dialog.accepted.connect(lambda: self.controller.save_group(dialog.result_group()))
+        self._open(dialog)
+
+    def on_delete_group(self) -> None:
+        group = self.selected_group()
+        if group is None:
+            return
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Delete recording group",
+            f"Delete the recording group {group.label} from the camera?\nIts recordings are deleted with it.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            self,
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        yes = box.button(QMessageBox.StandardButton.Yes)
+        assert yes is not None
+        yes.clicked.connect(lambda: self.controller.delete_group(group))
+        self._open(box)
 
     def on_add_profile(self) -> None:
         if self.overview is None:

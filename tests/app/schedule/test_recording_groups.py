@@ -64,7 +64,7 @@ async def test_a_rule_records_into_a_group_and_the_group_cannot_go_while_it_does
         assert sentence(refused.value) == (
             "The recording group is still used by Record Virtual input 9 into Lobby: remove those rules first."
         )
-        with pytest.raises(ValueError, match="A schedule is an instant"):
+        with pytest.raises(Refused, match="A schedule is an instant"):
             await rules.add_to_group(Trigger.pulse("com.axis.schedules.after_hours"), group)
 
         events = EventService(operator)
