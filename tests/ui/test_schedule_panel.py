@@ -168,7 +168,7 @@ async def test_the_manual_trigger_button_starts_a_rule_on_it(desktop, device):
     await until_async(triggered)
 
 
-async def test_recording_by_hand_starts_and_stops(desktop, device):
+async def test_recording_by_hand_starts_and_stops_even_after_looking_at_another_camera(desktop, device):
     panel = await open_schedule(desktop, device)
     results = watch(panel)
     desktop.click(panel.record_button)
@@ -180,6 +180,13 @@ async def test_recording_by_hand_starts_and_stops(desktop, device):
         (recording,) = (await Recordings(transport).page(RecordingQuery())).recordings
     assert recording.recording_id == panel.controller.manual_recording
     assert recording.ongoing
+    camera = desktop.window.selected_camera()
+    panel.controller.select(None)  # the installer looks at another camera, and comes back to stop it
+    await desktop.wait(lambda: panel.overview is None)
+    assert not panel.stop_button.isEnabled()
+    panel.controller.select(camera)
+    await desktop.wait(lambda: panel.overview is not None)
+    assert panel.stop_button.isEnabled()
     desktop.click(panel.stop_button)
     assert await finish(desktop, panel, results) == (True, "The manual recording is stopped.")
     async with transport_for(device) as transport:

@@ -53,7 +53,8 @@ class ScheduleController(QObject):
         self.fleet = fleet
         self.camera_id: str | None = None
         self.overview: ScheduleOverview | None = None
-        self.manual_recording = ""
+        self.manual_recording = ""  # the shown camera's
+        self._manual: dict[str, str] = {}  # every camera's, so Stop still works after looking at another camera
         self.read_error = ""  # why the camera's schedule could not be read, for the panel's empty state
         self._busy = False
         self._reads = 0
@@ -68,7 +69,7 @@ class ScheduleController(QObject):
             return
         self.camera_id = camera_id
         self.overview = None
-        self._set_manual("")
+        self._show_manual()
         self.overview_changed.emit(None)
         self.refresh()
 
@@ -139,18 +140,20 @@ class ScheduleController(QObject):
         self._start(remove)
 
     def record(self, disk_id: str, options: str = "") -> None:
+        camera_id = self.camera_id
+
         async def record(transport: VapixTransport) -> str:
-            self._set_manual(await RecordingControl(transport).record(disk_id, options))
+            self._set_manual(camera_id, await RecordingControl(transport).record(disk_id, options))
             return f"Recording to {disk_id} until you stop it."
 
         self._start(record)
 
     def stop_recording(self) -> None:
-        recording_id = self.manual_recording
+        camera_id, recording_id = self.camera_id, self.manual_recording
 
         async def stop(transport: VapixTransport) -> str:
             await RecordingControl(transport).stop(recording_id)
-            self._set_manual("")
+            self._set_manual(camera_id, "")
             return "The manual recording is stopped."
 
         if recording_id:
@@ -170,7 +173,17 @@ class ScheduleController(QObject):
 
     # --- plumbing ------------------------------------------------------------------------------------------------
 
-    def _set_manual(self, recording_id: str) -> None:
+    def _set_manual(self, camera_id: str | None, recording_id: str) -> None:
+        if camera_id is None:
+            return
+        if recording_id:
+            self._manual[camera_id] = recording_id
+        else:
+            self._manual.pop(camera_id, None)
+        self._show_manual()
+
+    def _show_manual(self) -> None:
+        recording_id = self._manual.get(self.camera_id, "") if self.camera_id else ""
         if recording_id != self.manual_recording:
             self.manual_recording = recording_id
             self.manual_recording_changed.emit(recording_id)
