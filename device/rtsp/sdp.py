@@ -1,7 +1,8 @@
-"""The SDP (RFC 4566) that DESCRIBE answers: one video track, H.264 (RFC 6184 §8.2.1) or JPEG (RFC 2435).
+"""The SDP (RFC 4566) that DESCRIBE answers: one track, video in H.264 (RFC 6184 §8.2.1) or JPEG (RFC 2435), or
+the event stream's ONVIF metadata (its media lines are device/rtsp/metadata.py's).
 
 A recording has a range (``a=range:npt=0.000-D``, or ``npt=0.000-`` while it is still being recorded); a live
-stream has none, as it has no start to seek to.
+stream (video or events) has none, as it has no start to seek to.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
-"""The RTSP server component: connections, framing, authentication, sessions, live view and playback of recordings.
+"""The RTSP server component: connections, framing, authentication, sessions, live view, playback of recordings
+and the metadata event stream.
 
-``rtsp://host/axis-media/media.amp`` serves two things (WIRE.md §7):
+``rtsp://host/axis-media/media.amp`` serves three things (WIRE.md §7, EVENTS.md §3.2):
 
 * with ``recordingid=ID``: that recording, H.264 or MJPEG. A finished one has a range (``a=range:npt=0.000-D``);
   one still being recorded has an open range (``npt=0.000-``) and is followed to its end: once play reaches the
@@ -22,6 +23,25 @@
   ``Range: npt=now-``. RTP time and the RTCP sender reports follow each frame's capture time. A slow viewer
   costs a bounded amount: its frame queue drops whole GOPs when full (FrameQueue) and the transport holds about
   a frame (transport.py).
+
+* with ``video=0&audio=0&event=on``: the event stream, ONVIF metadata documents (payload type 98,
+  ``vnd.onvif.metadata/90000``; device/rtsp/metadata.py), optionally filtered by ``eventtopic`` (ConcreteSet
+  alternatives separated by ``,`` or ``|``, ``onvif:``/``axis:`` or ``tns1:``/``tnsaxis:``, ``//.``) and
+  ``eventcontent`` (an ItemFilter), percent-encoded; a filter that does not parse is 400 with the reason, at
+  DESCRIBE and at SETUP. The SDP is one ``m=application`` track without a range. PLAY subscribes to the event bus
+  (device/rtsp/eventfeed.py) and sends the empty ``tt:MetadataStream`` document (on the session's first PLAY),
+  then one ``Initialized`` document for every current stateful event that passes the filters, then one
+  ``Changed`` document for each later change of a stateful event and one without PropertyOperation for each
+  stateless event. A document may span several packets (at most 1400 bytes each); the marker bit is on its last.
+  RTP time is the event's time (never earlier than the PLAY or the document before), on the 90 kHz clock the
+  sender reports tie to wall-clock time, sent at PLAY and about every 5 s even when no event comes. PAUSE
+  unsubscribes; the next PLAY starts again from the current states, since changes were missed meanwhile. A client
+  that stops reading fills its transport's buffer and then its feed's bounded queue (`eventfeed.MAX_QUEUED`
+  events), and is then disconnected (TCP aborted; over UDP, BYE) rather than silently losing changes.
+  Sessions, transports, keep-alives, expiry, authentication and the session limit are the video sessions'.
+  ``event=on`` is served on its own: next to live video (``video`` absent or not 0) or with ``recordingid`` it
+  is 501 with a reason (a session here carries one stream; a second track in one session is not offered).
+  ``event`` absent or ``off`` is one of the two above, the event parameters ignored.
 
 H.264 travels as RFC 6184 (payload type 96), JPEG as RFC 2435 (payload type 26, ``a=x-dimensions``;
 device/rtsp/jpeg.py, which re-encodes the rare JPEG the format cannot carry as it is).
@@ -61,7 +81,8 @@ interleaved session also ends when its connection closes and is only known on th
 outlives the connection that set it up, so a client can reconnect to PLAY, PAUSE or TEARDOWN it. At most
 64 sessions live at once; SETUP beyond that is 503.
 
-Not here: multicast (461), audio, recordings in other codecs than H.264 and MJPEG (415 with a reason).
+Not here: multicast (461), audio, recordings in other codecs than H.264 and MJPEG (415 with a reason), an event
+track next to video in one session (501 with a reason).
 """
 
 from __future__ import annotations
@@ -80,9 +101,11 @@ import av
 
 from device.http.access import RTSP_PLAYBACK_ROLE
 from device.media.synthetic import FrameQueue, SourceOptions
-from device.rtsp import jpeg, rtp
+from device.rtsp import jpeg, metadata, rtp
+from device.rtsp.eventfeed import EventFeed
 from device.rtsp.live import LiveSources, LiveView, TooManyStreams, live_view
 from device.rtsp.messages import RtspProtocolError, RtspRequest, RtspResponse, read_request
+from device.rtsp.metadata import MetadataRequestError, MetadataView, metadata_view
 from device.rtsp.playback import (
     CODECS,
     Batch,
@@ -121,10 +144,12 @@ FOLLOW_POLL = 0.25
 ORPHAN_GRACE = 5.0
 """Seconds a recording without a stop time that nothing records any more (a crash left it open) is waited for
 before its play ends: stopping takes a moment between the recorder letting go and the stop time being written."""
-PAYLOAD_TYPES = {"h264": rtp.PAYLOAD_TYPE, "jpeg": jpeg.PAYLOAD_TYPE}
+METADATA = "metadata"
+"""The "codec" of the event stream's documents, for `_send`."""
+PAYLOAD_TYPES = {"h264": rtp.PAYLOAD_TYPE, "jpeg": jpeg.PAYLOAD_TYPE, METADATA: metadata.PAYLOAD_TYPE}
 _EPSILON = 1e-6
 
-Target = Recording | LiveView
+Target = Recording | LiveView | MetadataView
 """What a session plays."""
 
 
@@ -165,8 +190,8 @@ class _Session:
     owner: _Connection | None
     """The connection an interleaved session lives on; None over UDP."""
     origin: float
-    """The capture time (Unix seconds) of media time 0: the recording's start, or the live session's SETUP. RTP
-    timestamps count from it, and the sender reports tie them to it."""
+    """The capture time (Unix seconds) of media time 0: the recording's start, or the live or event session's
+    SETUP. RTP timestamps count from it, and the sender reports tie them to it."""
     ssrc: int = field(default_factory=lambda: secrets.randbits(32))
     sequence: int = field(default_factory=lambda: secrets.randbits(16))
     rtp_base: int = field(default_factory=lambda: secrets.randbits(32))
@@ -174,13 +199,15 @@ class _Session:
     """RTP packets and payload octets sent since SETUP, for the sender reports (RFC 3550 §6.4.1)."""
     octets: int = 0
     position: float | None = None
-    """The media time of the last frame sent; None before play and once the range has been played out. Where a
-    PLAY without Range resumes."""
+    """The media time of the last frame (or event document) sent; None before play and once the range has been
+    played out. Where a PLAY without Range resumes; an event session sends its empty first document while None."""
     unit: str = "npt"
     """The Range unit of the last PLAY that had one, for the replies of those that resume."""
     stop: float | None = None
     task: asyncio.Task[None] | None = None
     feed: _Feed | None = None
+    events: EventFeed | None = None
+    """A metadata session's subscription to the event bus, from PLAY until PAUSE or teardown."""
     expiry: asyncio.TimerHandle | None = None
     closed: bool = False
 
@@ -248,7 +275,7 @@ def _forget(future: asyncio.Future[Any]) -> None:
 def _same_target(a: Target, b: Target) -> bool:
     if isinstance(a, Recording) and isinstance(b, Recording):
         return a.meta.id == b.meta.id
-    return a == b  # two live views: the same stream parameters
+    return a == b  # two live views (the same stream parameters), or two event streams (the same filters)
 
 
 class RtspServer:
@@ -270,6 +297,7 @@ class RtspServer:
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[None]] = set()
         self._sessions: dict[str, _Session] = {}
+        self._producer = metadata.producer_reference(state.identity.serial)
 
     @property
     def url(self) -> str:
@@ -414,6 +442,9 @@ class RtspServer:
         feed, session.feed = session.feed, None
         if feed is not None and self._live is not None:
             self._live.release_soon(feed.options, feed.queue)
+        if session.events is not None:
+            session.events.close()
+            session.events = None
         session.sink.close()
 
     async def _halt(self, session: _Session) -> None:
@@ -422,6 +453,9 @@ class RtspServer:
         task, session.task = session.task, None
         if task is not None and not task.done():
             await cancel_and_wait(task)
+        if session.events is not None:
+            session.events.close()
+            session.events = None
         feed, session.feed = session.feed, None
         if feed is not None and self._live is not None:
             await self._live.release(feed.options, feed.queue)
@@ -437,9 +471,15 @@ class RtspServer:
     # --- methods ------------------------------------------------------------------------------------------
 
     async def _target(self, url: str) -> Target | RtspResponse:
-        """The recording a URL names, or the live view it asks for; or the error answer."""
+        """The recording a URL names, or the live view or event stream it asks for; or the error answer."""
         if self._services is None:
             return RtspResponse(404)
+        try:
+            view = metadata_view(url)
+        except MetadataRequestError as exc:
+            return _text(exc.status, str(exc))
+        if view is not None:
+            return view
         recording_id = _recording_id(url)
         if recording_id is None:
             try:
@@ -470,7 +510,9 @@ class RtspServer:
         if isinstance(target, RtspResponse):
             return target
         duration: float | None = None
-        if isinstance(target, LiveView):
+        if isinstance(target, MetadataView):
+            media = metadata.sdp_media()
+        elif isinstance(target, LiveView):
             assert self._live is not None
             try:
                 info = await self._live.describe(target.options)
@@ -498,7 +540,7 @@ class RtspServer:
                     media = h264_media(sps, pps)
         base, session_url, track_url = self._urls(request)
         address = urlsplit(request.url).hostname or "0.0.0.0"
-        live = isinstance(target, LiveView)
+        live = not isinstance(target, Recording)
         sdp = describe(session_url, track_url, media, duration, secrets.randbits(31), address, live)
         headers = [("Content-Base", base), ("Content-Type", "application/sdp")]
         return RtspResponse(200, headers, sdp.encode())
@@ -572,6 +614,8 @@ class RtspServer:
             return scale
         if isinstance(session.target, LiveView):
             return await self._play_live(request, connection, session, session.target, scale)
+        if isinstance(session.target, MetadataView):
+            return await self._play_metadata(connection, session, session.target, scale)
         assert self._services is not None
         recording = await asyncio.to_thread(find_recording, self._services.disks, session.target.meta.id)
         if recording is None:  # removed since SETUP
@@ -646,6 +690,31 @@ class RtspServer:
         def start() -> None:
             if session.feed is feed:  # not released by a later PLAY or PAUSE, from another connection
                 self._start(session, self._stream_live(session, feed.queue))
+
+        connection.after_reply.append(start)
+        return RtspResponse(200, headers)
+
+    async def _play_metadata(
+        self, connection: _Connection, session: _Session, view: MetadataView, scale: float
+    ) -> RtspResponse:
+        """Subscribe to the event bus (the current states are taken now) and stream once the reply is out; a
+        Range is ignored (events are live)."""
+        if abs(scale - 1.0) > _EPSILON:
+            return _text(456, "the event stream plays at Scale 1", [("Session", session.id)])
+        await self._halt(session)
+        assert self._services is not None
+        feed = EventFeed(self._services.bus, view.matches, lambda: self._overflowed(session))
+        session.events = feed
+        now = self._state.clock.now().timestamp() - session.origin
+        headers = [
+            ("Session", session.id),
+            ("Range", "npt=now-"),
+            ("RTP-Info", f"url={session.track_url};seq={session.sequence};rtptime={session.rtp_time(now)}"),
+        ]
+
+        def start() -> None:
+            if session.events is feed:  # not stopped by a later PLAY or PAUSE, from another connection
+                self._start(session, self._stream_metadata(session, feed))
 
         connection.after_reply.append(start)
         return RtspResponse(200, headers)
@@ -799,6 +868,59 @@ class RtspServer:
         except Exception:
             log.exception("RTSP live view failed")
             self._failed(session)
+
+    async def _stream_metadata(self, session: _Session, feed: EventFeed) -> None:
+        """The event documents as the bus delivers them: the empty one first on the session's first PLAY, then
+        the feed's (current states, then changes). A sender report at the start and about every 5 s, events or
+        not, so a client can place documents in time and the session shows it is alive.
+
+        RTP time is the event's time, but never earlier than this PLAY or the document before: the current
+        states, set long before, go out stamped with the moment of PLAY, so RTP time never runs backward."""
+        sink = session.sink
+        loop = asyncio.get_running_loop()
+
+        def media_now() -> float:
+            return self._state.clock.now().timestamp() - session.origin
+
+        try:
+            floor = media_now()
+            sink.send_rtcp(self._report(session, floor))
+            next_report = loop.time() + REPORT_INTERVAL
+            if session.position is None:
+                self._send(session, floor, metadata.payloads(metadata.empty_document()), METADATA)
+            while True:
+                await sink.flush()
+                if loop.time() >= next_report:
+                    sink.send_rtcp(self._report(session, media_now()))
+                    next_report = loop.time() + REPORT_INTERVAL
+                try:
+                    async with asyncio.timeout_at(next_report):
+                        event = await feed.get()
+                except TimeoutError:
+                    continue
+                floor = max(floor, event.time.timestamp() - session.origin)
+                self._send(session, floor, metadata.payloads(metadata.document(event, self._producer)), METADATA)
+                await asyncio.sleep(0)  # a burst of current states leaves room for everything else on the loop
+        except ConnectionError as exc:
+            log.info("RTSP event stream ended: %s", exc)
+        except Exception:
+            log.exception("RTSP event stream failed")
+            self._failed(session)
+
+    def _overflowed(self, session: _Session) -> None:
+        """The feed filled up: the client has stopped reading. End the session (soon: this runs inside whatever
+        published the event), and over TCP the connection, aborted: a client that does not read would hold a
+        graceful close, and what is buffered for it, open for ever."""
+
+        def end() -> None:
+            if session.closed or session.events is None or not session.events.overflowed:
+                return  # stopped meanwhile (PAUSE, TEARDOWN), or a new PLAY has a new feed
+            log.warning("RTSP event stream %s: the client is not reading events; it is disconnected", session.id)
+            if isinstance(session.sink, Interleaved):
+                session.sink.writer.transport.abort()
+            self._end_session(session)
+
+        asyncio.get_running_loop().call_soon(end)
 
     def _failed(self, session: _Session) -> None:
         """End a session whose stream broke: the client is told rather than left waiting for frames."""
