@@ -65,8 +65,7 @@ class EventFeed:
         self._queue.clear()
 
     def _on_event(self, event: Event) -> None:
-        if self._unsubscribe is None or not self._wanted(event):  # closed: the initial burst may overflow
-            return
+        if self._unsubscribe is None or not self._wanted(event):  # closed (an overflow in the initial burst, say)
             return
         if len(self._queue) >= self._limit:
             self.overflowed = True
