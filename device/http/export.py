@@ -45,13 +45,7 @@ async def _plan(request: web.Request, export: ExportRequest) -> ExportPlan:
 
 
 async def schemaversions_cgi(_request: web.Request) -> web.Response:
-    root = API.root()
-    body = API.sub(root, "SchemaVersionsSuccess")
-    for version in VERSIONS:
-        entry = API.sub(body, "SchemaVersion")
-        API.sub(entry, "VersionNumber").text = version
-        API.sub(entry, "Deprecated").text = "false"
-    return xml_response(root)
+    return xml_response(API.schema_versions(VERSIONS))
 
 
 @versioned(API)

@@ -102,12 +102,7 @@ async def list_cgi(request: web.Request, args: Args) -> web.Response:
 
 
 async def schemaversions_cgi(_request: web.Request) -> web.Response:
-    root = API.root()
-    body = API.sub(root, "SchemaVersionsSuccess")
-    entry = API.sub(body, "SchemaVersion")
-    API.sub(entry, "VersionNumber").text = API.version
-    API.sub(entry, "Deprecated").text = "false"
-    return xml_response(root)
+    return xml_response(API.schema_versions())
 
 
 MODULE = HttpModule(

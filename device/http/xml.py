@@ -6,7 +6,7 @@ as HTTP 200 with the error in the body, in the three styles of AMBIGUITIES.md G-
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -64,6 +64,16 @@ class XmlApi:
         general = self.sub(parent, "GeneralError")
         self.sub(general, "ErrorCode").text = str(code)
         self.sub(general, "ErrorDescription").text = description
+        return root
+
+    def schema_versions(self, versions: Sequence[str] = ()) -> etree._Element:
+        """schemaversions.cgi's answer: every version given (this API's own by default), none deprecated."""
+        root = self.root()
+        body = self.sub(root, "SchemaVersionsSuccess")
+        for version in versions or (self.version,):
+            entry = self.sub(body, "SchemaVersion")
+            self.sub(entry, "VersionNumber").text = version
+            self.sub(entry, "Deprecated").text = "false"
         return root
 
     def schema_error(self, requested: str | None) -> tuple[int, str] | None:
