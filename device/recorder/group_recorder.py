@@ -110,8 +110,17 @@ class GroupRecorders:
         return TriggeredRecorder(
             self._recorder,
             _settings(group, trigger),
-            on_recording=lambda recording_id: self.store.add_recording(group.id, recording_id),
+            on_recording=lambda recording_id: self._recorded(group, recording_id),
         )
+
+    def _recorded(self, group: RecordingGroup, recording_id: str) -> None:
+        """Note the group's new recording, and forget the ones the disk no longer has (cleaned up, removed), so
+        the list stays as long as what the disk holds rather than growing with every event for years."""
+        disk = self._recorder.disks.disks.get(group.disk_id)
+        if disk is not None and disk.store is not None:
+            held = {meta.id for meta, _folder, _locked in disk.store.index.recordings()}
+            self.store.forget_recordings(group.id, [r for r in self.store.recordings(group.id) if r not in held])
+        self.store.add_recording(group.id, recording_id)
 
 
 class GroupAction:

@@ -6,6 +6,7 @@ Everything over real HTTP with Digest auth against the virtual camera."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from datetime import UTC, datetime, timedelta
@@ -265,6 +266,25 @@ def test_retention_removes_the_groups_old_recordings_and_no_one_elses(device):
     set_clock(device, datetime.now(UTC) + timedelta(hours=1, minutes=5))
     assert scenario(device, "cleanup").status_code == 200
     assert [r["recordingid"] for r in recordings(device)] == [theirs]
+
+
+def test_the_group_forgets_recordings_the_card_no_longer_has(device):
+    group = create(device, recordinggroupid="Busy", diskid="SD_DISK", streamoptions="fps=10")
+    group_rule(device, "Often", group, 26)
+    for count in (1, 2):
+        switch(device, 26, True)
+        time.sleep(0.5)
+        switch(device, 26, False)
+        completed(device, count=count)
+    first, second = (r["recordingid"] for r in recordings(device))
+    get(device, "/axis-cgi/record/remove.cgi", "operator", recordingid=first)
+    switch(device, 26, True)
+    time.sleep(0.5)
+    switch(device, 26, False)
+    (third,) = {r["recordingid"] for r in completed(device, count=2)} - {second}
+
+    saved = json.loads((device.data_dir / "recording_groups.json").read_text())
+    assert saved["recordings"] == {"Busy": [second, third]}
 
 
 def test_a_group_is_hidden_while_its_card_is_out(device):
