@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -107,7 +107,7 @@ class EventStream:
             if self._on_live is not None:
                 self._on_live(live)
 
-    async def events(self) -> AsyncIterator[EventNotification]:
+    async def events(self) -> AsyncGenerator[EventNotification, None]:
         delay = self._first_delay
         while True:
             try:
