@@ -362,12 +362,17 @@ class Fleet:
         report = await check_connection(entry.config.endpoint, entry.config.username, password)
         self._set(camera_id, _STATE_OF_OUTCOME[report.outcome], report.message, report.summary)
 
-    async def close(self) -> None:
-        """Stop following every camera (each follower has ended when this returns), then the virtual camera."""
+    async def stop_following(self) -> None:
+        """Stop following every camera's events; each follower has ended when this returns. No camera is
+        followed after this (the app is closing)."""
+        self.live_events = False
         for camera_id in list(self._followers):
             self._stop_following(camera_id)
         if self._tasks:
             await asyncio.wait(list(self._tasks))
+
+    async def close(self) -> None:
+        await self.stop_following()
         await self._embedded.stop()
 
     def _set(self, camera_id: str, state: CameraState, message: str, summary: CameraSummary | None = None) -> None:

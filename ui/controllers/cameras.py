@@ -103,6 +103,7 @@ class CamerasController(QObject):
         await self.schedule.shutdown()
         await self.exports.shutdown()
         await self._tasks.cancel_all()
+        await self.fleet.stop_following()
         await asyncio.sleep(0.05)  # cancelled HTTP connections finish their clean-up while the loop still runs
         await self.fleet.close()
 
