@@ -18,6 +18,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import Enum
 
+from app.storage.overview import StorageOverview
+from app.vapix.disks import DiskStatus
 from app.vapix.event_stream import EventFilter, EventNotification, EventStream
 from app.vapix.transport import VapixTransport
 
@@ -72,6 +74,9 @@ class LiveStorage:
     disruption: Mapping[str, bool] = field(default_factory=dict)  # disk ID -> cannot be written
     failure: Mapping[str, bool] = field(default_factory=dict)  # disk ID -> failed
     alerts: Mapping[str, DiskAlert] = field(default_factory=dict)  # disk ID -> its alert
+    # Disks that were writable and then disrupted while followed: a card pulled, a NAS lost. An empty slot
+    # reports a disruption from the start (EVENTS.md §3.3), so only the change tells a loss from no card.
+    interrupted: frozenset[str] = frozenset()
 
     @property
     def disrupted(self) -> list[str]:
@@ -138,8 +143,30 @@ def apply(state: LiveStorage, notification: EventNotification) -> tuple[LiveStor
     if flag is None or current.get(disk_id) == flag:
         return state, None
     updated = {**current, disk_id: flag}
-    new = replace(state, disruption=updated) if topic is Topic.DISRUPTION else replace(state, failure=updated)
-    return new, LiveChange(topic, disk_id)
+    if topic is Topic.FAILURE:
+        return replace(state, failure=updated), LiveChange(topic, disk_id)
+    interrupted = state.interrupted | {disk_id} if flag and current.get(disk_id) is False else state.interrupted
+    if not flag:
+        interrupted = interrupted - {disk_id}
+    return replace(state, disruption=updated, interrupted=interrupted), LiveChange(topic, disk_id)
+
+
+def live_problems(overview: StorageOverview, live: LiveStorage | None) -> dict[str, str]:
+    """Sentences for disks that events say were lost while the last read has no words for it (disk ID ->
+    sentence): a card pulled reads as an empty slot, which is no problem on a camera that never had one.
+    Disks whose read state already names a problem are left to it."""
+    if live is None:
+        return {}
+    found: dict[str, str] = {}
+    for disk_id in sorted(live.interrupted):
+        view = overview.disk(disk_id)
+        if view is None or view.problems or (view.is_share and overview.share_lost):
+            continue
+        if view.disk.status is DiskStatus.DISCONNECTED:
+            found[disk_id] = f"{view.label} was removed or cannot be reached: the camera has stopped recording to it."
+        else:
+            found[disk_id] = f"{view.label} cannot be written (locked or read-only): the camera does not record to it."
+    return found
 
 
 class LiveStorageRunner:
@@ -189,3 +216,31 @@ def poll_seconds(live: LiveStorage | None, polled: float = POLL_SECONDS, safety:
     """How long a reader may wait between reads of a camera's storage: the slow safety net while its events
     arrive live, the short poll otherwise (no stream offered, or the stream is down right now)."""
     return safety if live is not None and live.live else polled
+
+
+@dataclass(frozen=True)
+class StorageFeed:
+    """How the panels learn of a camera's storage, for the user to know how fresh it is: live events, or reads
+    every few seconds; and whether the camera records, from the events when live, else from the last read."""
+
+    live: bool
+    recording: bool | None  # None: not known yet
+    poll_seconds: float  # between reads while not live
+
+    @classmethod
+    def of(cls, live: LiveStorage | None, read_recording: bool | None, polled: float = POLL_SECONDS) -> StorageFeed:
+        """`read_recording` is what the last read of the storage said (an ongoing recording in list.cgi)."""
+        if live is not None and live.live:
+            return cls(True, live.recording if live.recording is not None else read_recording, polled)
+        return cls(False, read_recording, polled)
+
+    def describe(self) -> str:
+        return "Live events" if self.live else f"Checked every {self.poll_seconds:g} s"
+
+    def explain(self) -> str:
+        if self.live:
+            return "The camera tells Edgestore of every storage event as it happens; its storage is re-read at once."
+        return (
+            f"Edgestore reads the camera's storage every {self.poll_seconds:g} s: the camera does not stream its "
+            "storage events, or the stream is down right now."
+        )

@@ -19,13 +19,17 @@ from app.cameras.live_storage import (
     LiveChange,
     LiveStorage,
     LiveStorageRunner,
+    StorageFeed,
     Topic,
     apply,
+    live_problems,
     local_topic,
     poll_seconds,
 )
 from app.cameras.secrets import SecretStore
 from app.paths import AppPaths
+from app.storage.overview import SHARE_DISK, DiskView, StorageOverview
+from app.vapix.disks import Disk, DiskStatus
 from app.vapix.event_stream import EventNotification
 from app.vapix.recordings import RecordingControl
 from tests.conftest import transport_for
@@ -82,6 +86,46 @@ def test_the_old_topic_spelling_and_spelled_out_booleans_are_read_the_same():
     assert state.recording is True
     state, _ = apply(state, note("tnsaxis:Storage/Alert", {"alert": "0", "wear": "-1", "temperature": "x"}, SD))
     assert state.alerts[SD] == DiskAlert(False, wear=-1, temperature=None, overall_health=None)
+
+
+def disk(disk_id: str = SD, status: DiskStatus = DiskStatus.OK, locked: bool = False) -> DiskView:
+    total = 0 if status is DiskStatus.DISCONNECTED else 32_000_000
+    return DiskView(
+        Disk(disk_id, "", total, total, 0, "fifo", locked, False, False, status, "", "ext4", "S0", "none", False, False)
+    )
+
+
+def disrupt(state: LiveStorage, value: str, disk_id: str = SD) -> LiveStorage:
+    return apply(state, note("tnsaxis:Storage/Disruption", {"disruption": value}, disk_id))[0]
+
+
+def test_only_a_disruption_seen_to_begin_counts_as_a_loss():
+    empty_slot = disrupt(LiveStorage(), "1")  # the first state heard: an empty slot says the same
+    assert empty_slot.interrupted == frozenset()
+    pulled = disrupt(disrupt(LiveStorage(), "0"), "1")
+    assert pulled.interrupted == {SD}
+    assert disrupt(pulled, "1").interrupted == {SD}  # sent again on a reconnect: still lost
+    assert disrupt(pulled, "0").interrupted == frozenset()  # inserted again
+
+
+def test_a_pulled_card_is_named_though_the_read_shows_only_an_empty_slot():
+    pulled = disrupt(disrupt(LiveStorage(live=True), "0"), "1")
+    empty = StorageOverview([disk(status=DiskStatus.DISCONNECTED)])
+    assert empty.problems == []  # the read alone cannot tell a pulled card from no card
+    assert live_problems(empty, pulled) == {
+        SD: "SD card was removed or cannot be reached: the camera has stopped recording to it."
+    }
+    assert live_problems(empty, None) == {}  # polled: no events, nothing to add
+    assert live_problems(empty, disrupt(LiveStorage(), "1")) == {}  # never seen writable
+    locked = StorageOverview([disk(locked=True)])
+    assert "cannot be written" in live_problems(locked, pulled)[SD]
+    failed = StorageOverview([disk(status=DiskStatus.FAILED)])
+    assert live_problems(failed, pulled) == {}  # the read says it better: "has failed"
+    lost_nas = disrupt(disrupt(LiveStorage(live=True), "0", SHARE_DISK), "1", SHARE_DISK)
+    unbound = StorageOverview([disk(SHARE_DISK, DiskStatus.DISCONNECTED)])
+    assert live_problems(unbound, lost_nas) == {
+        SHARE_DISK: "Network share was removed or cannot be reached: the camera has stopped recording to it."
+    }
 
 
 def test_a_camera_is_polled_often_unless_its_events_arrive_live_now():
@@ -243,3 +287,14 @@ async def test_with_live_events_off_every_camera_is_polled(fleet, device):
         assert poll_seconds(fleet.live_storage(camera)) == POLL_SECONDS
     finally:
         await fleet.close()
+
+
+def test_the_feed_says_live_only_while_the_stream_is_and_takes_recording_from_it_then():
+    live = LiveStorage(live=True, recording=True)
+    assert StorageFeed.of(live, read_recording=False) == StorageFeed(True, True, POLL_SECONDS)
+    assert StorageFeed.of(live, False).describe() == "Live events"
+    assert StorageFeed.of(LiveStorage(live=True), read_recording=False).recording is False  # not heard yet
+    dropped = LiveStorage(live=False, recording=True)  # the last heard, not the current state
+    assert StorageFeed.of(dropped, read_recording=False) == StorageFeed(False, False, POLL_SECONDS)
+    assert StorageFeed.of(None, None, polled=5.0).describe() == "Checked every 5 s"
+    assert StorageFeed.of(None, None, polled=0.5).describe() == "Checked every 0.5 s"
