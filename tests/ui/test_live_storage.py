@@ -9,6 +9,7 @@ import asyncio
 import time
 
 import pytest
+from PySide6.QtCore import QEvent, QObject
 
 from app.cameras.live_storage import StorageFeed
 from app.storage.overview import SHARE_DISK, DiskView, StorageOverview
@@ -20,6 +21,8 @@ from tests.device.disk_client import SD, scenario
 from tests.ui.desktop import Desktop
 from tests.ui.test_camera_list import storage_text
 from ui.disks.model import COLUMNS
+from ui.main_window import TIMELINE_TAB
+from ui.timeline.view import AXIS_HEIGHT, KIND_COLOURS, TRACK_HEIGHT
 from ui.widgets.storage_feed import NOT_RECORDING, RECORDING
 
 pytestmark = [pytest.mark.gui, pytest.mark.functional]
@@ -99,6 +102,58 @@ async def test_a_pulled_card_and_a_recording_show_at_once_in_the_disks_tab_and_t
     assert feed.source.text() == "Live events"
 
 
+class PaintCounter(QObject):
+    def __init__(self) -> None:
+        super().__init__()
+        self.paints = 0
+
+    def eventFilter(self, _watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.Paint:
+            self.paints += 1
+        return False
+
+
+async def test_a_recording_appears_on_the_timeline_at_once_and_grows_though_nothing_refreshes(desktop, device):
+    no_polling(desktop)
+    camera = await desktop.add_camera(device, "Entrance")
+    desktop.window.tabs.setCurrentIndex(TIMELINE_TAB)
+    timeline = desktop.window.controller.timeline
+    view = desktop.window.timeline_panel.view
+    key = f"{camera}/{SD}"
+    await desktop.wait(lambda: view.track(key) is not None)
+    await desktop.wait(lambda: desktop.window.controller.fleet.is_live(camera), 10)
+    assert timeline.interval(camera) == NEVER
+    track = view.track(key)
+    assert len(track.spans) == 0
+
+    async with transport_for(device) as transport:
+        control = RecordingControl(transport)
+        recording_id = await control.record(SD)
+        assert await timed(desktop, lambda: any(s.recording_id == recording_id for s in track.spans.ongoing)) < SOON
+        (span,) = track.spans.ongoing
+        view.show_range(span.start - 5, span.start + 25)
+        counter = PaintCounter()
+        view.installEventFilter(counter)
+        await asyncio.sleep(2.5)  # no refresh, no event: only the panel's repaint makes the span grow on screen
+        view.removeEventFilter(counter)
+        assert counter.paints >= 2
+        picture = view.grab().toImage()
+        row_y = AXIS_HEIGHT + TRACK_HEIGHT * view.tracks.index(track) + TRACK_HEIGHT // 2
+        colour = KIND_COLOURS[span.kind]
+        assert picture.pixelColor(int(view._x(span.start + 2.0)), row_y) == colour  # grown to now at paint time
+        assert picture.pixelColor(int(view._x(time.time() + 10)), row_y) != colour  # not into the future
+        await control.stop(recording_id)
+    assert await timed(desktop, lambda: not track.spans.ongoing) < SOON
+    (stopped,) = [s for s in track.spans.spans if s.recording_id == recording_id]
+    assert stopped.stop is not None
+    assert stopped.stop - stopped.start >= 2.0  # the 2.5 s waited, less a frame or so at either end
+
+    await asyncio.to_thread(scenario, device, "pull")
+    assert await timed(desktop, lambda: view.track(key) is None) < SOON  # the card's track goes with the card
+    await asyncio.to_thread(scenario, device, "insert")
+    await timed(desktop, lambda: (t := view.track(key)) is not None and len(t.spans) == 1)
+
+
 async def test_a_camera_without_the_event_stream_is_polled_every_5_s_and_says_so(desktop, device):
     desktop.window.controller.fleet.live_events = False  # as a camera whose apidiscovery lacks the stream
     desktop.storage.poll_seconds = 5.0
@@ -109,6 +164,7 @@ async def test_a_camera_without_the_event_stream_is_polled_every_5_s_and_says_so
     assert "every 5 s" in feed.source.toolTip()
     assert feed.recording.text() == NOT_RECORDING  # from the read: no recording is ongoing
     assert desktop.storage.interval() == 5.0
+    assert desktop.window.controller.timeline.interval(camera) == desktop.window.controller.timeline.refresh_seconds
     assert desktop.window.shares_panel.feed_bar.source.text() == "Checked every 5 s"
     assert desktop.window.controller.fleet.live_storage(camera) is None
 

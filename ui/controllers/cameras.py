@@ -119,7 +119,7 @@ class CamerasController(QObject):
         self.certificate_fetched.emit(pem, fingerprint_of_pem(pem))
 
     def _on_fleet_change(self, camera_id: str | None) -> None:
-        self.timeline.reload()
+        self.timeline.reload(camera_id)
         if camera_id is None:
             self.cameras_changed.emit()
         else:
