@@ -298,3 +298,27 @@ def test_the_feed_says_live_only_while_the_stream_is_and_takes_recording_from_it
     assert StorageFeed.of(dropped, read_recording=False) == StorageFeed(False, False, POLL_SECONDS)
     assert StorageFeed.of(None, None, polled=5.0).describe() == "Checked every 5 s"
     assert StorageFeed.of(None, None, polled=0.5).describe() == "Checked every 0.5 s"
+
+
+@pytest.mark.functional
+@pytest.mark.parametrize("live_events", [True, False])
+async def test_the_camera_list_polls_a_camera_only_while_its_events_do_not_arrive_live(fleet, device, live_events):
+    fleet.live_events = live_events  # off: as a camera whose apidiscovery does not list the stream
+    camera = await add(fleet, device)
+    watch = asyncio.ensure_future(fleet.watch_storage(interval=0.4, live_interval=600))
+    try:
+        await until(lambda: storage_of(fleet, camera) == "1/1 OK · not recording")
+        await until(lambda: fleet.is_live(camera) == live_events)
+        await asyncio.sleep(0.5)  # the reads that going live asks for are over
+        reads: set[float] = set()
+        for _ in range(20):  # 2 s
+            reads.add(fleet._read_started[camera])
+            await asyncio.sleep(0.1)
+        if live_events:
+            assert len(reads) == 1  # nothing read it: no event, and the safety net is 600 s away
+        else:
+            assert len(reads) >= 4  # every 0.4 s, as every camera was polled before
+    finally:
+        watch.cancel()
+        await asyncio.wait([watch])
+        await fleet.close()
