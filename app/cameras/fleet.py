@@ -301,7 +301,9 @@ class Fleet:
         if self._followers.get(follower.camera_id) is not follower:
             return  # a stopped follower's last words: already said by _stop_following
         self.live[follower.camera_id] = state
-        if change.topic is not Topic.LIVE or state.live:  # connected: what changed meanwhile is read at once
+        # A change, or a reconnection (what changed while it was down is read at once); not what the first
+        # connection makes known: the camera was read as it came online.
+        if not change.first and (change.topic is not Topic.LIVE or state.live):
             follower.last_event = asyncio.get_running_loop().time()
             follower.dirty.set()
         self._tell(follower.camera_id, state, change)

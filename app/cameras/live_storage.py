@@ -85,10 +85,15 @@ class LiveStorage:
 
 @dataclass(frozen=True)
 class LiveChange:
-    """One change: its topic and, for the per-disk topics, the disk."""
+    """One change: its topic and, for the per-disk topics, the disk.
+
+    `first` marks a state heard for the first time since following began (the burst of current states on the
+    first connection, and that connection itself): nothing changed on the camera, the app only learnt it. A
+    reader that has just read the camera need not read it again for those."""
 
     topic: Topic
     disk_id: str | None = None
+    first: bool = False
 
 
 LiveListener = Callable[[LiveStorage, LiveChange], None]
@@ -124,7 +129,7 @@ def apply(state: LiveStorage, notification: EventNotification) -> tuple[LiveStor
         recording = _flag(notification.data.get("recording"))
         if recording is None or recording == state.recording:
             return state, None
-        return replace(state, recording=recording), LiveChange(topic)
+        return replace(state, recording=recording), LiveChange(topic, first=state.recording is None)
     if topic is None or not disk_id:
         return state, None
     if topic is Topic.ALERT:
@@ -137,18 +142,20 @@ def apply(state: LiveStorage, notification: EventNotification) -> tuple[LiveStor
         )
         if state.alerts.get(disk_id) == alert:
             return state, None
-        return replace(state, alerts={**state.alerts, disk_id: alert}), LiveChange(topic, disk_id)
+        first = disk_id not in state.alerts
+        return replace(state, alerts={**state.alerts, disk_id: alert}), LiveChange(topic, disk_id, first)
     flag = _flag(notification.data.get("disruption"))  # both Disruption and StorageFailure name it so
     current = state.disruption if topic is Topic.DISRUPTION else state.failure
     if flag is None or current.get(disk_id) == flag:
         return state, None
     updated = {**current, disk_id: flag}
     if topic is Topic.FAILURE:
-        return replace(state, failure=updated), LiveChange(topic, disk_id)
+        return replace(state, failure=updated), LiveChange(topic, disk_id, disk_id not in current)
     interrupted = state.interrupted | {disk_id} if flag and current.get(disk_id) is False else state.interrupted
     if not flag:
         interrupted = interrupted - {disk_id}
-    return replace(state, disruption=updated, interrupted=interrupted), LiveChange(topic, disk_id)
+    first = disk_id not in current
+    return replace(state, disruption=updated, interrupted=interrupted), LiveChange(topic, disk_id, first)
 
 
 def live_problems(overview: StorageOverview, live: LiveStorage | None) -> dict[str, str]:
@@ -209,7 +216,7 @@ class LiveStorageRunner:
     def _on_live(self, live: bool) -> None:
         if live != self.state.live:
             self.state = replace(self.state, live=live)
-            self._listener(self.state, LiveChange(Topic.LIVE))
+            self._listener(self.state, LiveChange(Topic.LIVE, first=live and self._stream.connections == 1))
 
 
 def poll_seconds(live: LiveStorage | None, polled: float = POLL_SECONDS, safety: float = SAFETY_POLL_SECONDS) -> float:

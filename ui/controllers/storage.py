@@ -121,12 +121,14 @@ class StorageController(QObject):
         live = self.fleet.live_storage(self.camera_id) if self.camera_id else None
         return poll_seconds(live, self.poll_seconds, self.live_poll_seconds)
 
-    def _on_live(self, camera_id: str, _state: LiveStorage, _change: LiveChange) -> None:
-        """A storage event of the selected camera: read now. A stream that connects or drops wakes the read too,
-        so its interval changes at once and what happened meanwhile is read."""
+    def _on_live(self, camera_id: str, _state: LiveStorage, change: LiveChange) -> None:
+        """A storage event of the selected camera: read now. A stream that drops or reconnects wakes the read
+        too, so its interval changes at once and what happened meanwhile is read. What the first connection
+        only makes known needs no read: the camera was read when selected."""
         if camera_id == self.camera_id:
-            self._event_during_read = True
-            self._wake.set()
+            if not change.first:
+                self._event_during_read = True
+                self._wake.set()
             self._update_feed()
 
     def _update_feed(self) -> None:

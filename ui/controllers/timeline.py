@@ -86,7 +86,10 @@ class TimelineController(QObject):
 
     def _on_live(self, camera_id: str, state: LiveStorage, change: LiveChange) -> None:
         """A recording started or stopped, a disk came or went: that camera's tracks now, not in 30 s. A stream
-        that has just connected may have missed some while down: refresh that camera too."""
+        that has reconnected may have missed some while down: refresh that camera too. What the first
+        connection only makes known changes nothing."""
+        if change.first:
+            return
         if change.topic in _REFRESH_ON or (change.topic is Topic.LIVE and state.live):
             self.reload(camera_id)
 

@@ -49,20 +49,26 @@ def note(topic: str, data: dict[str, str], disk: str | None = None) -> EventNoti
 def test_each_storage_topic_changes_its_part_of_the_state_and_says_what_changed():
     state = LiveStorage()
     state, change = apply(state, note("tnsaxis:Storage/Disruption", {"disruption": "1"}, SD))
-    assert change == LiveChange(Topic.DISRUPTION, SD)
+    assert change == LiveChange(Topic.DISRUPTION, SD, first=True)  # only learnt: the connection's current state
     assert state.disruption == {SD: True}
     assert state.disrupted == [SD]
+    state, change = apply(state, note("tnsaxis:Storage/Disruption", {"disruption": "0"}, SD))
+    assert change == LiveChange(Topic.DISRUPTION, SD)  # a change on the camera
     state, change = apply(state, note("tnsaxis:Storage/Recording", {"recording": "1"}))
-    assert change == LiveChange(Topic.RECORDING)
+    assert change == LiveChange(Topic.RECORDING, first=True)
     assert state.recording is True
+    state, change = apply(state, note("tnsaxis:Storage/Recording", {"recording": "0"}))
+    assert change == LiveChange(Topic.RECORDING)
     alert = {"overall_health": "1", "alert": "1", "wear": "95", "temperature": "315"}
     state, change = apply(state, note("tnsaxis:Storage/Alert", alert, SD))
-    assert change == LiveChange(Topic.ALERT, SD)
+    assert change == LiveChange(Topic.ALERT, SD, first=True)
     assert state.alerts[SD] == DiskAlert(True, wear=95, temperature=315, overall_health=1)
+    state, change = apply(state, note("tnsaxis:Storage/Alert", {**alert, "alert": "0"}, SD))
+    assert change == LiveChange(Topic.ALERT, SD)
     state, change = apply(state, note("tns1:Device/tnsaxis:HardwareFailure/StorageFailure", {"disruption": "1"}, SD))
-    assert change == LiveChange(Topic.FAILURE, SD)
+    assert change == LiveChange(Topic.FAILURE, SD, first=True)
     assert state.failure == {SD: True}
-    assert state.disruption == {SD: True}  # the failure is its own state, not the disruption's
+    assert state.disruption == {SD: False}  # the failure is its own state, not the disruption's
 
 
 def test_a_state_sent_again_is_no_change_and_other_topics_are_ignored():
@@ -82,7 +88,7 @@ def test_a_state_sent_again_is_no_change_and_other_topics_are_ignored():
 def test_the_old_topic_spelling_and_spelled_out_booleans_are_read_the_same():
     assert local_topic("tns1:Storage/tnsaxis:Disruption") == local_topic("tnsaxis:Storage/Disruption")
     state, change = apply(LiveStorage(), note("tns1:Storage/tnsaxis:Recording", {"recording": "true"}))
-    assert change == LiveChange(Topic.RECORDING)
+    assert change == LiveChange(Topic.RECORDING, first=True)
     assert state.recording is True
     state, _ = apply(state, note("tnsaxis:Storage/Alert", {"alert": "0", "wear": "-1", "temperature": "x"}, SD))
     assert state.alerts[SD] == DiskAlert(False, wear=-1, temperature=None, overall_health=None)
@@ -191,6 +197,7 @@ async def test_the_runner_follows_the_card_and_the_recordings_and_knows_when_it_
             await asyncio.to_thread(device.start)
             await until(lambda: heard.state.live, 15)  # EventStream reconnected by itself
             assert runner.connections == connections + 1
+            assert heard.changes[-1][1] == LiveChange(Topic.LIVE)  # not `first`: what changed meanwhile is read
         finally:
             task.cancel()
             await asyncio.wait([task])
@@ -226,7 +233,9 @@ async def test_the_fleet_follows_an_online_camera_and_rereads_its_storage_on_an_
     try:
         camera = await add(fleet, device)
         await until(lambda: fleet.is_live(camera))
-        await until(lambda: storage_of(fleet, camera) == "1/1 OK · not recording")  # read once it went live
+        assert fleet.entries[camera].storage is None  # going live changed nothing on the camera: no read for it
+        await fleet.read_storage(camera)  # as the camera list's first look does
+        assert storage_of(fleet, camera) == "1/1 OK · not recording"
         # Nothing polls here (no watch_storage, no panel): only the event can bring the card's loss in.
         pulled = time.monotonic()
         await asyncio.to_thread(scenario, device, "pull")
