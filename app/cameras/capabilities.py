@@ -74,6 +74,9 @@ DISK_NETWORK_SHARE = "disk-network-share"
 RECORDING = "recording"
 RECORDING_EXPORT = "recording-export"
 RECORDING_STORAGE_LIMIT = "recording-storage-limit"
+# Not an edge-storage API, but how its state reaches us without polling (EVENTS.md §3.1). No Properties flag
+# stands in for it: firmware without apidiscovery has no WebSocket stream, so it is polled.
+EVENT_STREAM = "event-streaming-over-websocket"
 EDGE_STORAGE_APIS = (
     DISK_MANAGEMENT,
     DISK_PROPERTIES,
@@ -113,6 +116,7 @@ class ApiSupport:
     storage_limit: bool
     discovered: bool  # apidiscovery answered
     versions: Mapping[str, str] = field(default_factory=dict)  # API id -> version, from apidiscovery
+    event_stream: bool = False  # storage events can be followed live instead of polled (apidiscovery only)
 
     @classmethod
     def from_discovery(cls, apis: Mapping[str, ApiInfo] | None, capabilities: StorageCapabilities) -> ApiSupport:
@@ -126,7 +130,8 @@ class ApiSupport:
             export=supported[RECORDING_EXPORT],
             storage_limit=supported[RECORDING_STORAGE_LIMIT],
             discovered=apis is not None,
-            versions={api: listed[api].version for api in EDGE_STORAGE_APIS if api in listed},
+            versions={api: listed[api].version for api in (*EDGE_STORAGE_APIS, EVENT_STREAM) if api in listed},
+            event_stream=EVENT_STREAM in listed,
         )
 
     def version(self, api: str) -> tuple[int, int] | None:

@@ -151,10 +151,19 @@ class StorageOverview:
     @property
     def problems(self) -> list[str]:
         found = [problem for view in self.disks for problem in view.problems]
-        if self.share_lost:
-            bound = next(s for s in self.shares if s.disk_id == SHARE_DISK)
-            found.append(f"{bound.nice_name or 'The network share'} cannot be reached; recording to it has stopped.")
-        return found
+        return found + self._lost_share_problem()
+
+    @property
+    def share_problems(self) -> list[str]:
+        """The problems of the network share alone, for the Shares tab: a lost NAS first of all."""
+        view = self.disk(SHARE_DISK)
+        return (view.problems if view else []) + self._lost_share_problem()
+
+    def _lost_share_problem(self) -> list[str]:
+        if not self.share_lost:
+            return []
+        bound = next(s for s in self.shares if s.disk_id == SHARE_DISK)
+        return [f"{bound.nice_name or 'The network share'} cannot be reached; recording to it has stopped."]
 
     def summary(self) -> StorageSummary:
         """Disks that are absent (no card, no share bound) are not counted: they are not a problem."""

@@ -5,6 +5,9 @@ opens `/vapix/ws-data-stream?sources=events&wssession=…`, sends `events:config
 every `events:notify`. When the connection drops (camera restart, network) it connects again after 1, 2, 4 … 30 s;
 the camera then sends the current state of every stateful event again, so a consumer is always up to date.
 What waiting cannot fix (a wrong password, a filter the camera refuses) is raised instead.
+
+A consumer that must know whether it is up to date right now (to poll meanwhile) passes `on_live`: it is told
+True once a connection is configured and False when that connection ends, however it ends.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -88,13 +91,23 @@ class EventStream:
         *,
         first_delay: float = 1.0,
         max_delay: float = 30.0,
+        on_live: Callable[[bool], None] | None = None,
     ) -> None:
         self._transport, self._filters = transport, tuple(filters)
         self._first_delay, self._max_delay = first_delay, max_delay
+        self._on_live = on_live
         self.connections = 0
         """How many times a stream was set up (configured); more than one means it reconnected."""
+        self.live = False
+        """A configured connection is open now: every change reaches the consumer as it happens."""
 
-    async def events(self) -> AsyncIterator[EventNotification]:
+    def _set_live(self, live: bool) -> None:
+        if live != self.live:
+            self.live = live
+            if self._on_live is not None:
+                self._on_live(live)
+
+    async def events(self) -> AsyncGenerator[EventNotification, None]:
         delay = self._first_delay
         while True:
             try:
@@ -103,6 +116,8 @@ class EventStream:
                     yield notification
             except (_Dropped, ConnectionFailed, aiohttp.ClientError, TimeoutError, ProtocolError) as exc:
                 log.info("event stream to %s dropped (%s); again in %.0f s", self._transport.endpoint.host, exc, delay)
+            finally:  # dropped, refused, or the consumer stopped reading: nothing is followed any more
+                self._set_live(False)
             await asyncio.sleep(delay)
             delay = min(delay * 2, self._max_delay)
 
@@ -130,6 +145,7 @@ class EventStream:
                 if decoded.get("method") == "events:configure":
                     _check_configured(decoded)
                     self.connections += 1
+                    self._set_live(True)
                 elif decoded.get("method") == "events:notify":
                     notification = (decoded.get("params") or {}).get("notification")
                     if isinstance(notification, dict):

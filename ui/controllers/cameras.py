@@ -103,6 +103,7 @@ class CamerasController(QObject):
         await self.schedule.shutdown()
         await self.exports.shutdown()
         await self._tasks.cancel_all()
+        await self.fleet.stop_following()
         await asyncio.sleep(0.05)  # cancelled HTTP connections finish their clean-up while the loop still runs
         await self.fleet.close()
 
@@ -118,7 +119,7 @@ class CamerasController(QObject):
         self.certificate_fetched.emit(pem, fingerprint_of_pem(pem))
 
     def _on_fleet_change(self, camera_id: str | None) -> None:
-        self.timeline.reload()
+        self.timeline.reload(camera_id)
         if camera_id is None:
             self.cameras_changed.emit()
         else:

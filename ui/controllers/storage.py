@@ -4,8 +4,11 @@ Panels call its slots and listen to its signals; the coroutines, the transport a
 `app.storage`. One action runs at a time per camera, as the camera itself allows one job per disk; a second
 request while busy is refused with a message rather than queued behind the user's back.
 
-Storage events (a card pulled, a share lost, wear over the alert level) reach the panels by polling every few
-seconds: the camera's event stream is not read yet, and list.cgi and gethealth.cgi say the same thing.
+Storage events (a card pulled, a share lost, wear over the alert level, a recording started) reach the panels
+within a second where the camera streams them (the Fleet follows its events): an event wakes the read at once,
+and reads are then only a slow safety net (`live_poll_seconds`) for what no event announces. A camera without
+the stream, or whose stream is down right now, is read every `poll_seconds`, as before. `feed_changed` tells the
+panels which of the two applies, so the user knows how fresh the picture is.
 """
 
 from __future__ import annotations
@@ -19,6 +22,14 @@ from PySide6.QtCore import QObject, Signal
 
 from app.cameras.capabilities import ApiSupport
 from app.cameras.fleet import CameraState, Fleet
+from app.cameras.live_storage import (
+    SAFETY_POLL_SECONDS,
+    LiveChange,
+    LiveStorage,
+    StorageFeed,
+    live_problems,
+    poll_seconds,
+)
 from app.storage.disk_actions import ActionFailed, DiskActions
 from app.storage.nas_split import SplitError, split_limits
 from app.storage.overview import SHARE_DISK, StorageOverview
@@ -29,18 +40,22 @@ from app.vapix.transport import VapixTransport
 from ui.controllers.tasks import TaskGroup
 
 POLL_SECONDS = 5.0
+LIVE_POLL_SECONDS = SAFETY_POLL_SECONDS
 R = TypeVar("R")
 
 
 class StorageController(QObject):
     """Signals:
-    overview_changed(object): a StorageOverview, or None when the camera's storage cannot be read.
+    overview_changed(object): a StorageOverview, or None when the camera's storage cannot be read; also when
+        only `live_problems` changed.
     busy_changed(bool): an action started or ended.
     progress(str, int): the running action's step and percent.
     finished(bool, str): the action ended; ok and a sentence for the user.
     loss_estimated(str, object): a disk ID and the LossEstimate for formatting it.
     share_tested(bool, str): a connection test from the share dialog ended.
     connection_options(str, int): the SMB version and port the camera mounts its share with.
+    feed_changed(object): a StorageFeed (live events or polled, and whether the camera records), or None when
+        no camera is selected.
     """
 
     overview_changed = Signal(object)
@@ -50,17 +65,29 @@ class StorageController(QObject):
     loss_estimated = Signal(str, object)
     share_tested = Signal(bool, str)
     connection_options = Signal(str, int)
+    feed_changed = Signal(object)
 
-    def __init__(self, fleet: Fleet, poll_seconds: float = POLL_SECONDS, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        fleet: Fleet,
+        poll_seconds: float = POLL_SECONDS,
+        parent: QObject | None = None,
+        live_poll_seconds: float = LIVE_POLL_SECONDS,
+    ) -> None:
         super().__init__(parent)
         self.fleet = fleet
         self.camera_id: str | None = None
         self.overview: StorageOverview | None = None
+        self.live_problems: dict[str, str] = {}  # disk ID -> what events say the overview cannot (a card pulled)
+        self.feed: StorageFeed | None = None
         self.poll_seconds = poll_seconds
+        self.live_poll_seconds = live_poll_seconds
         self._tasks = TaskGroup(lambda exc: self.finished.emit(False, f"Unexpected error: {exc}"))
         self._poll: asyncio.Task[None] | None = None
         self._busy = False
         self._wake = asyncio.Event()
+        self._event_during_read = False
+        self._unsubscribe = fleet.subscribe_live(self._on_live)
 
     @property
     def busy(self) -> bool:
@@ -77,7 +104,9 @@ class StorageController(QObject):
             return
         self.camera_id = camera_id
         self.overview = None
+        self.live_problems = {}
         self.overview_changed.emit(None)
+        self._update_feed()
         if self._poll is not None:
             self._poll.cancel()
             self._poll = None
@@ -87,19 +116,49 @@ class StorageController(QObject):
     def refresh(self) -> None:
         self._wake.set()
 
+    def interval(self) -> float:
+        """Seconds between reads of the selected camera's storage now: long while its events arrive live."""
+        live = self.fleet.live_storage(self.camera_id) if self.camera_id else None
+        return poll_seconds(live, self.poll_seconds, self.live_poll_seconds)
+
+    def _on_live(self, camera_id: str, _state: LiveStorage, change: LiveChange) -> None:
+        """A storage event of the selected camera: read now. A stream that drops or reconnects wakes the read
+        too, so its interval changes at once and what happened meanwhile is read. What the first connection
+        only makes known needs no read: the camera was read when selected."""
+        if camera_id == self.camera_id:
+            if not change.first:
+                self._event_during_read = True
+                self._wake.set()
+            self._update_feed()
+
+    def _update_feed(self) -> None:
+        feed = None
+        if self.camera_id is not None:
+            live = self.fleet.live_storage(self.camera_id)
+            read = bool(self.overview.recording_disks) if self.overview is not None else None
+            feed = StorageFeed.of(live, read, self.poll_seconds)
+        if feed != self.feed:
+            self.feed = feed
+            self.feed_changed.emit(feed)
+
     async def _watch(self, camera_id: str) -> None:
         while self.camera_id == camera_id:
+            self._wake.clear()  # before the read: an event during it wakes the next one, it is not lost
+            self._event_during_read = False
             entry = self.fleet.entries.get(camera_id)
             online = entry is not None and entry.state is CameraState.ONLINE
             overview = await self.fleet.read_storage(camera_id) if online else None
             if self.camera_id != camera_id:
                 return
-            if overview != self.overview:  # an offline camera's storage is unknown, not as it was
-                self.overview = overview
+            if self._wake.is_set() and self._event_during_read:
+                continue  # the read may predate the event: shown beside it, it would say a pulled card is locked
+            problems = live_problems(overview, self.fleet.live_storage(camera_id)) if overview else {}
+            if overview != self.overview or problems != self.live_problems:  # offline: unknown, not as it was
+                self.overview, self.live_problems = overview, problems
                 self.overview_changed.emit(overview)
-            self._wake.clear()
+            self._update_feed()
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.poll_seconds):  # not wait_for: on 3.11 it can lose a cancel
+                async with asyncio.timeout(self.interval()):  # not wait_for: on 3.11 it can lose a cancel
                     await self._wake.wait()
 
     # --- disk actions --------------------------------------------------------------------------------------------
@@ -269,5 +328,6 @@ class StorageController(QObject):
                 raise
 
     async def shutdown(self) -> None:
+        self._unsubscribe()
         self.camera_id = None
         await self._tasks.cancel_all()

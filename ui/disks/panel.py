@@ -2,7 +2,9 @@
 
 Disabled actions carry the reason in their tooltip (and `reasons`), from app.storage.availability. Problems
 (a failed card, a lost share, wear over the alert level) show in a banner above the table as soon as the
-controller's polling sees them.
+controller reads them: within a second of the camera's storage event where it streams them, else at the next
+poll. A line above says whether the camera records and which of the two applies ("Live events" or "Checked
+every 5 s").
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from ui.disks.model import USAGE_COLUMN, DiskTableModel
 from ui.disks.usage_delegate import UsageDelegate
 from ui.widgets.actions import ActionSpec, apply_reasons, make_actions, retint
 from ui.widgets.job_bar import JobBar
+from ui.widgets.storage_feed import FeedBar
 
 USAGE_WIDTH = 200
 _ACTIONS = (
@@ -69,6 +72,8 @@ class DisksPanel(QWidget):
         controller.overview_changed.connect(self.on_overview)
         controller.busy_changed.connect(lambda _busy: self._update_actions())
         controller.loss_estimated.connect(self.on_loss_estimated)
+        controller.feed_changed.connect(self.feed_bar.show_feed)
+        self.feed_bar.show_feed(controller.feed)
 
     def _build(self) -> None:
         # Two rows: what is done to the disk, then its settings; one row would not fit beside the camera list.
@@ -80,6 +85,7 @@ class DisksPanel(QWidget):
         for name, action in self.actions_by_name.items():
             settings = name in ("required_fs", "encryption", "cleanup", "alerts", "limit")
             (self.settings_toolbar if settings else self.toolbar).addAction(action)
+        self.feed_bar = FeedBar(with_recording=True)
         self.banner = QLabel()
         self.banner.setObjectName("banner")
         self.banner.setProperty("kind", "error")
@@ -101,6 +107,7 @@ class DisksPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.toolbar)
         layout.addWidget(self.settings_toolbar)
+        layout.addWidget(self.feed_bar)
         layout.addWidget(self.banner)
         layout.addWidget(self.empty)
         layout.addWidget(self.table, 1)
@@ -131,7 +138,7 @@ class DisksPanel(QWidget):
             self.select_disk(selected.disk_id)
         if self.selected() is None and self.model.rowCount():
             self.table.selectRow(0)
-        problems = overview.problems if overview else []
+        problems = overview.problems + list(self.controller.live_problems.values()) if overview else []
         self.banner.setText("\n".join(problems))
         self.banner.setVisible(bool(problems))
         entry = self.controller.fleet.entries.get(self.controller.camera_id or "")

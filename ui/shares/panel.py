@@ -2,6 +2,9 @@
 
 Bind, unbind and remove take the camera's required order themselves (see app.storage.share_actions); the
 Split action sets storage limits on every camera that records to the same NAS.
+
+A lost NAS shows in a banner above the table within a second of the camera's Storage/Disruption event where it
+streams its events, else at the next poll; the line above says which ("Live events" or "Checked every 5 s").
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from ui.controllers.storage import StorageController
 from ui.shares.dialogs import ShareDialog, SplitDialog
 from ui.widgets.actions import ActionSpec, apply_reasons, make_actions, retint
 from ui.widgets.job_bar import JobBar
+from ui.widgets.storage_feed import FeedBar
 from ui.widgets.table_model import Index, RowsModel
 
 COLUMNS = ("Name", "Address", "Share", "User", "Recording to it")
@@ -87,6 +91,12 @@ class SharesPanel(QWidget):
         self.actions_by_name = make_actions(self, _ACTIONS, self.trigger)
         for action in self.actions_by_name.values():
             self.toolbar.addAction(action)
+        self.feed_bar = FeedBar(with_recording=False)  # the camera records somewhere: the Disks tab says so
+        self.banner = QLabel()
+        self.banner.setObjectName("banner")
+        self.banner.setProperty("kind", "error")
+        self.banner.setWordWrap(True)
+        self.banner.hide()
         self.empty = QLabel("Select a camera that is online to see its network shares.")
         self.table = QTableView()
         self.table.setModel(self.model)
@@ -100,11 +110,15 @@ class SharesPanel(QWidget):
         self.job_bar = JobBar(controller, self)
         layout = QVBoxLayout(self)
         layout.addWidget(self.toolbar)
+        layout.addWidget(self.feed_bar)
+        layout.addWidget(self.banner)
         layout.addWidget(self.empty)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.job_bar)
         controller.overview_changed.connect(self.on_overview)
         controller.busy_changed.connect(lambda _b: self._update_actions())
+        controller.feed_changed.connect(self.feed_bar.show_feed)
+        self.feed_bar.show_feed(controller.feed)
         self._update_actions()
 
     def changeEvent(self, event: QEvent) -> None:
@@ -120,6 +134,11 @@ class SharesPanel(QWidget):
         selected = self.selected()
         self.model.set_overview(overview)
         self.empty.setVisible(overview is None)
+        problems = overview.share_problems if overview else []
+        if overview and SHARE_DISK in self.controller.live_problems:
+            problems.append(self.controller.live_problems[SHARE_DISK])
+        self.banner.setText("\n".join(problems))
+        self.banner.setVisible(bool(problems))
         for row, share in enumerate(self.model.shares):
             if selected is None or share.share_id == selected.share_id:
                 self.table.selectRow(row)

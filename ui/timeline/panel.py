@@ -1,12 +1,15 @@
 """TimelinePanel: the player above the recordings of every online camera on one time axis, with the operator's
-keys (J/K/L, frame steps, ±10 s, I/O for an export range, F for full screen), zoom buttons and a legend."""
+keys (J/K/L, frame steps, ±10 s, I/O for an export range, F for full screen), zoom buttons and a legend.
+
+An ongoing recording is painted up to "now"; a one-second repaint while one is ongoing makes it grow on screen
+between refreshes, which are rare for cameras whose storage events arrive live."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QToolBar, QVBoxLayout, QWidget
 
@@ -21,6 +24,7 @@ from ui.player.panel import PlayerPanel
 from ui.timeline.view import EXPORTED_COLOUR, KIND_COLOURS, Selection, TimelineView, Track
 
 DAY = 86400.0
+GROW_MS = 1000  # how often an ongoing recording's end is repainted
 
 
 class TimelinePanel(QWidget):
@@ -95,6 +99,15 @@ class TimelinePanel(QWidget):
         exports.exported.connect(self.mark_exported)
         self.player_panel.full_screen_toggled.connect(lambda: self.set_full_screen(not self.full_screen))
         player.time_changed.connect(lambda moment: self.view.set_playhead(moment.timestamp()))
+        self.grow_timer = QTimer(self)
+        self.grow_timer.setInterval(GROW_MS)
+        self.grow_timer.timeout.connect(self.grow)
+        self.grow_timer.start()
+
+    def grow(self) -> None:
+        """Repaint while a recording is ongoing: its span ends at the view's clock, which has moved on."""
+        if any(track.spans.ongoing for track in self.view.tracks):
+            self.view.update()
 
     def _keys(self) -> None:
         """The operator's keys, live anywhere in the tab (not only with the timeline focused)."""

@@ -9,6 +9,7 @@ from app.cameras.capabilities import (
     CAPABILITY_GROUPS,
     DISK_MANAGEMENT,
     DISK_PROPERTIES,
+    EVENT_STREAM,
     RECORDING_EXPORT,
     RECORDING_STORAGE_LIMIT,
     ApiSupport,
@@ -76,6 +77,16 @@ def test_a_9_80_camera_has_every_api_at_the_discovered_versions():
     assert support.at_least(RECORDING_EXPORT, 1, 1)  # export to an external disk
     assert not support.at_least(RECORDING_EXPORT, 1, 2)
     assert not support.at_least(RECORDING_EXPORT, 2)
+    assert not support.event_stream  # 9.80's list has no WebSocket event stream: its storage is polled
+
+
+def test_the_event_stream_counts_only_when_apidiscovery_lists_it():
+    listed = {**APIS_9_80, EVENT_STREAM: ApiInfo(EVENT_STREAM, "1.0", "Event Streaming over WebSocket")}
+    support = ApiSupport.from_discovery(listed, StorageCapabilities.from_params(PARAMS_9_80))
+    assert support.event_stream
+    assert support.version(EVENT_STREAM) == (1, 0)
+    old = ApiSupport.from_discovery(None, StorageCapabilities.from_params(PARAMS_9_80))
+    assert not old.event_stream  # no Properties flag stands in for it
 
 
 def test_without_apidiscovery_the_properties_decide_and_no_version_is_known():
@@ -121,3 +132,4 @@ async def test_the_virtual_camera_reports_what_it_serves(shared_device):
     assert support.storage_limit
     assert support.version(DISK_PROPERTIES) == (1, 1)
     assert support.version(RECORDING_STORAGE_LIMIT) == (1, 0)
+    assert support.event_stream
