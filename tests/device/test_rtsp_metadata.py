@@ -463,7 +463,7 @@ async def test_sender_reports_tie_a_documents_rtp_time_to_its_utc_time(device):
         await initial_burst(stream.documents, {VIRTUAL_INPUT}, pump=stream._pump)
         await activate(camera, 12)
         while (change := await stream.next()).operation != "Changed":
-            pass
+            pass  # the initial states that arrive first are not what this waits for
     finally:
         await stream.close()
     (report, *_) = stream.reports
@@ -589,7 +589,7 @@ async def test_many_event_sessions_leave_the_http_api_answering(device):
         activated = time.monotonic() - began
         for stream in streams:
             while (document := await stream.next()).operation == "Initialized":
-                pass
+                pass  # skip this stream's initial states: the change is what is timed
             assert document.state == (VIRTUAL_INPUT, {"port": "20"}, {"active": "1"})
     finally:
         for stream in streams:
