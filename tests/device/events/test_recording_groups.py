@@ -16,6 +16,7 @@ import pytest
 from lxml import etree
 
 from tests.device.disk_client import get, get_xml, scenario, until
+from tests.device.events.camera import set_clock, switch
 from tests.device.events.recordings import completed, frame_times, recordings, span
 from tests.device.events.soap import AA, add_configuration, add_rule, call, detail_name, fault, item
 from tests.support.device_process import CREDENTIALS
@@ -59,14 +60,6 @@ def listed(device, **params: str) -> dict[str, dict[str, str]]:
 def resolution(device, recording_id: str) -> str:
     root = get_xml(device, "/axis-cgi/record/list.cgi", role="viewer", recordingid=recording_id)
     return root.find("recordings/recording/video").get("resolution")
-
-
-def switch(device, port: int, active: bool) -> tuple[datetime, datetime]:
-    before = datetime.now(UTC)
-    verb = "activate" if active else "deactivate"
-    response = get(device, f"/axis-cgi/virtualinput/{verb}.cgi", "operator", schemaversion="1", port=str(port))
-    assert b"<StateChanged>true</StateChanged>" in response.content, response.text
-    return before, datetime.now(UTC)
 
 
 def group_rule(device, name: str, group: str, port: int) -> tuple[int, int]:
@@ -238,15 +231,6 @@ def test_an_action_for_a_group_that_does_not_exist_is_refused(shared_device):
     found = fault(shared_device, body)
     assert detail_name(found) == "aa:InvalidActionConfigurationFault"
     assert "ghost" in found.reason
-
-
-def set_clock(device, moment: datetime) -> None:
-    response = httpx.post(
-        f"{device.http_url}/local/edgestore/scenario/clock",
-        params={"time": moment.isoformat()},
-        auth=httpx.DigestAuth(*CREDENTIALS["admin"]),
-    )
-    assert response.status_code == 200, response.text
 
 
 def test_retention_removes_the_groups_old_recordings_and_no_one_elses(device):

@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import itertools
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 
-from tests.device.disk_client import get
+from tests.device.events.camera import set_clock, switch
 from tests.device.events.recordings import completed, custom_attributes, frame_times, recordings, span
 from tests.device.events.soap import add_rule, add_schedule, item, recording_configuration
-from tests.support.device_process import CREDENTIALS
 
 pytestmark = pytest.mark.functional
 
@@ -24,15 +22,6 @@ VIRTUAL_INPUT = "tns1:Device/tnsaxis:IO/VirtualInput"
 INTERVAL = "tns1:UserAlarm/tnsaxis:Recurring/Interval"
 GOP = timedelta(seconds=2)  # the synthetic source's key-frame interval: a recording starts at a key frame
 TICK = timedelta(milliseconds=400)  # the action's look at the clock, a frame, and HTTP on a busy machine
-
-
-def switch(device, port: int, active: bool) -> tuple[datetime, datetime]:
-    """Flip a virtual input; the camera's trigger time lies between the two moments returned."""
-    before = datetime.now(UTC)
-    verb = "activate" if active else "deactivate"
-    response = get(device, f"/axis-cgi/virtualinput/{verb}.cgi", "operator", schemaversion="1", port=str(port))
-    assert b"<StateChanged>true</StateChanged>" in response.content, response.text
-    return before, datetime.now(UTC)
 
 
 def test_a_virtual_input_rule_with_five_seconds_pre_duration_records_from_five_seconds_before(device):
@@ -95,15 +84,6 @@ def test_an_unlimited_action_records_while_its_condition_holds_then_post_duratio
 
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
-
-
-def set_clock(device, moment: datetime) -> None:
-    response = httpx.post(
-        f"{device.http_url}/local/edgestore/scenario/clock",
-        params={"time": moment.isoformat()},
-        auth=httpx.DigestAuth(*CREDENTIALS["admin"]),
-    )
-    assert response.status_code == 200, response.text
 
 
 def test_a_schedule_rule_records_inside_its_window_in_the_camera_zone_and_not_outside(device_factory):
