@@ -89,13 +89,17 @@ def _call(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     built-in OSError subclasses (FileNotFoundError, FileExistsError, PermissionError, ...) a local file raises."""
     try:
         return function(*args, **kwargs)
+    except StorageUnavailable:
+        raise  # already said (a nested call)
     except SMBOSError as exc:
         code = exc.errno or _FILE_ERRORS.get(exc.ntstatus or 0, 0)
         if code:  # OSError(errno, ...) picks the matching subclass
             raise OSError(code, exc.strerror if exc.errno else str(exc), exc.filename) from exc
         raise _unavailable(exc) from exc
-    except (SMBException, ValueError, ConnectionError, TimeoutError) as exc:
+    except (SMBException, ValueError, OSError) as exc:
         # ValueError: smbclient's "Failed to connect to host:port" when the server refuses the reconnect.
+        # OSError: the socket's own errors. Besides the ConnectionError family, a send on a socket smbprotocol's
+        # receiver thread has just closed (the server went away) is EBADF. File errors came as SMBOSError above.
         raise _unavailable(exc) from exc
 
 
