@@ -41,6 +41,9 @@ from app.playback.ranges import PlayRange, parse_range
 from app.playback.rtp import Bye, RtpError, SenderReport, parse_rtcp, parse_rtp
 from app.playback.sdp import MediaDescription, SessionDescription, parse_sdp, resolve_control
 
+JPEG_PAYLOAD_TYPE = 26
+"""RFC 3551's static payload type for RFC 2435 JPEG, which needs no rtpmap line."""
+
 log = logging.getLogger(__name__)
 
 DEFAULT_PORT = 554
@@ -111,6 +114,17 @@ def split_credentials(url: str) -> tuple[str, Credentials | None]:
     host = parts.netloc.rsplit("@", 1)[1]
     credentials = Credentials(unquote(parts.username), unquote(parts.password or ""))
     return urlunsplit(parts._replace(netloc=host)), credentials
+
+
+def _unplayable(description: SessionDescription) -> str:
+    """Why a stream without H.264 video cannot be played, in words an operator can act on: Motion JPEG recordings
+    exist (``videocodec=jpeg``), and the player's pipeline (H.264 into MPEG-TS for libvlc) does not carry them."""
+    video = [m for m in description.media if m.media == "video"]
+    if any(m.encoding == "JPEG" or m.payload_type == JPEG_PAYLOAD_TYPE for m in video):
+        return "this recording is Motion JPEG, and the player plays H.264 only; export it to watch it in another player"
+    if video:
+        return f"the camera sends {video[0].encoding or 'unknown'} video, and the player plays H.264 only"
+    return "the camera offers no video for this URL"
 
 
 def _session_header(value: str) -> tuple[str, int]:
@@ -255,7 +269,7 @@ class RtspSession:
         self._description = description = parse_sdp(described.body.decode("utf-8", "replace"))
         media = next((m for m in description.media if m.media == "video" and m.encoding == "H264"), None)
         if media is None:
-            raise RtspError("the camera offers no H.264 video for this URL")
+            raise RtspError(_unplayable(description))
         control_url = resolve_control(base, description.control)
         setup = _Setup(control_url, media, public=public)
         track_url = resolve_control(base, media.control)

@@ -11,12 +11,13 @@ import pytest
 
 from app.playback import session as session_module
 from app.playback.auth import Credentials
-from app.playback.errors import RtspConnectionError, RtspSessionGone, RtspUnauthorized
+from app.playback.errors import RtspConnectionError, RtspError, RtspSessionGone, RtspUnauthorized
 from app.playback.ranges import ClockRange, NptRange
 from app.playback.session import Frame, RtspSession
 from tests.app.playback.conftest import Recorded, decode_annex_b
 from tests.app.playback.wiretap import Wiretap
 from tests.device.disk_client import param_update
+from tests.device.test_recording_api import cgi, wait_recorded
 
 pytestmark = pytest.mark.functional
 
@@ -207,3 +208,18 @@ async def test_closing_the_session_ends_a_player_waiting_for_frames(recorded: Re
     await asyncio.sleep(0.05)
     await session.close()
     assert await asyncio.wait_for(waiting, 2) is None
+
+
+async def test_an_mjpeg_recording_is_refused_in_words_the_operator_can_act_on(shared_device, viewer):
+    camera = shared_device  # not `recorded`'s camera: continuous playback there plays every recording of its disk
+    options = "videocodec=jpeg&resolution=320x180&fps=10"
+    recording_id = cgi(camera, "record.cgi", diskid="SD_DISK", options=options).get("recordingid")
+    try:
+        wait_recorded(camera, recording_id, 1.0)
+    finally:
+        assert cgi(camera, "stop.cgi", recordingid=recording_id).get("result") == "OK"
+    url = f"rtsp://{camera.host}:{camera.rtsp_port}/axis-media/media.amp?recordingid={recording_id}"
+
+    with pytest.raises(RtspError, match=r"Motion JPEG, and the player plays H\.264 only; export it"):
+        async with RtspSession(url, Credentials(*viewer)):
+            pass
