@@ -10,4 +10,5 @@ make_venv "[test]"
 .venv/bin/ruff format --check .
 .venv/bin/mypy
 export QT_QPA_PLATFORM=offscreen
+export EDGESTORE_FULL_RUN=1  # tests/test_tools.py: a missing peer program fails the run instead of skipping
 exec .venv/bin/python -m pytest "$@"
