@@ -3,11 +3,16 @@
 Shared by the exporter (which muxes them) and play.cgi (which sends MJPEG frames as they are). Each block is
 read from its first key frame in range (blockio.BlockReader); a block that does not open, or is cut short by a
 power loss or because it is still being written, yields the packets it holds.
+
+A packet's time is the block's start plus whole milliseconds, rounded down (the muxer's time base), while the
+key-frame index, and so the plan's start, keeps the capture time to the microsecond: the start is compared in the
+block's milliseconds, or the key frame the plan starts at would be dropped whenever it was not captured on a
+whole millisecond after its block's start.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,9 +34,14 @@ class RangePacket:
     """The stream the packet came from (for codec parameters); valid while the iteration is on this piece."""
 
 
-def range_packets(plan: ExportPlan) -> Iterator[RangePacket]:
-    """Every packet from the plan's start key frame to its stop. Blocking: iterate in a worker thread."""
+_MS = timedelta(milliseconds=1)
+
+
+def range_packets(plan: ExportPlan) -> Generator[RangePacket, None, None]:
+    """Every packet from the plan's start key frame to its stop. Blocking: iterate in a worker thread; close the
+    generator when stopping early, so the block open at the time is closed at once."""
     for piece in plan.pieces:
+        first = piece.start + (plan.start - piece.start) // _MS * _MS
         reader = BlockReader(plan.store, piece.path, piece.header_size, piece.begin, piece.end, piece.growing)
         try:
             container = av.open(reader, "r", format="matroska")
@@ -46,7 +56,7 @@ def range_packets(plan: ExportPlan) -> Iterator[RangePacket]:
                     moment = piece.start + timedelta(seconds=float(packet.pts * packet.time_base))
                     if moment > plan.stop:
                         return
-                    if moment >= plan.start:
+                    if moment >= first:
                         yield RangePacket(packet, moment, piece, stream)
             except av.error.FFmpegError:
                 pass  # a block cut short: keep what it held

@@ -63,6 +63,23 @@ def test_a_clip_in_the_middle_starts_at_its_key_frame_on_an_encrypted_card(tmp_p
     assert times[-1] <= asked + timedelta(seconds=5)
 
 
+def test_a_clip_starts_with_the_frame_its_plan_names_though_it_was_captured_between_milliseconds(tmp_path: Path):
+    """At 15 fps most frames are captured a fraction of a millisecond past a whole one, and the block keeps whole
+    milliseconds; the frame at or before the asked start is still the first one out (MJPEG: every frame a key
+    frame)."""
+    store = make_store(tmp_path / "card", encrypted=False)
+    session = new_session(store, codec="jpeg")
+    for frame in frames(14, codec="jpeg"):
+        session.feed(frame)
+    session.finish()
+    asked = START + timedelta(seconds=12.31)  # frames at 12.2667 s and 12.3333 s
+    plan = plan_export(store, ExportRequest(session.recording_id, "SD_DISK", MATROSKA, asked), NOW)
+    assert plan.start == START + 184 * timedelta(seconds=1) / FPS
+    assert plan.start.microsecond % 1000  # between milliseconds, as the test needs
+    times = decode_times(export_bytes(store, session.recording_id, asked))
+    assert times[0] == plan.start.replace(microsecond=plan.start.microsecond // 1000 * 1000)
+
+
 def test_a_block_still_being_written_exports_as_far_as_it_is_written(tmp_path: Path, encrypted: bool):
     store = make_store(tmp_path / "card", encrypted)
     session = record(store, 14, finish=False)  # the second block is open
