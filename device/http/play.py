@@ -2,7 +2,10 @@
 
 ``multipart/x-mixed-replace`` with one JPEG per part, as Axis's MJPEG live view sends it (boundary
 ``myboundary``), paced at ``rate`` (``max``, or n/d from 1/1000 to 1000/1; 1/1 by default, R-15) from the
-frame at or before ``starttime`` to ``stoptime``. The spec documents no error form for play.cgi, so refusals are
+frame closest to ``starttime`` to the frame closest to ``stoptime``, as the spec words both; a time halfway
+between two frames takes the earlier one, so ``starttime`` equal to ``stoptime`` is always exactly one frame. The
+frame closest to the stop may lie after it, so the range is planned `READ_PAST` beyond the stop and read one
+frame past it. The spec documents no error form for play.cgi, so refusals are
 HTTP statuses with a sentence: 400 for a bad argument, 404 for an unknown recording or for audio (recordings
 have none), 415 for an H.264 recording, which plays over RTSP. Frames are read in a thread of their own and
 paced on the loop, so a slow viewer holds no executor thread and no more than a few frames of memory.
@@ -12,9 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
-from datetime import datetime
+import dataclasses
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime, timedelta
 from fractions import Fraction
+from typing import TypeVar
 
 from aiohttp import web
 
@@ -24,9 +29,14 @@ from device.export.plan import ExportError, ExportRequest, locate_recording, pla
 from device.http.args import cgi_args
 from device.http.keys import services_of, state_of
 from device.http.module import HttpModule
+from device.media.synthetic import MIN_FPS
 
 BOUNDARY = "myboundary"
 MIN_RATE, MAX_RATE = Fraction(1, 1000), Fraction(1000)
+READ_PAST = timedelta(seconds=2) / MIN_FPS
+"""How far past the stop the range is planned: twice the longest frame interval the camera records, so the first
+frame after the stop, a candidate for the closest, is in it. Only one frame past the stop is ever read."""
+T = TypeVar("T")
 
 
 class PlayRefused(Exception):
@@ -49,6 +59,38 @@ def parse_rate(text: str | None) -> Fraction | None:
     if not MIN_RATE <= rate <= MAX_RATE:
         raise PlayRefused(400, f"Invalid rate '{text}': it must lie between 1/1000 and 1000/1.")
     return rate
+
+
+def closest_frames(
+    frames: Iterable[tuple[datetime, T]], start: datetime | None, stop: datetime | None
+) -> Iterator[tuple[datetime, T]]:
+    """The frames from the one closest to `start` to the one closest to `stop` (all of them for None).
+
+    `frames` come in time order and may begin before `start` (a plan starts at the frame at or before it). Ties
+    go to the earlier frame, at both ends: the same rule at both ends means a start at or before the stop never
+    picks a frame after the stop's. `frames` are read one past the last frame yielded, no further."""
+    sent: tuple[datetime, T] | None = None
+    held: tuple[datetime, T] | None = None  # the last frame before `start`, a candidate for the first
+    for frame in frames:
+        moment = frame[0]
+        if sent is None:
+            if start is not None and moment < start:
+                held = frame
+                continue
+            if held is None or start is None or start - held[0] > moment - start:
+                sent = frame
+                yield frame
+                continue
+            sent = held
+            yield held  # and `frame`, the first at or after the start, may still be the stop's
+        if stop is not None and moment > stop:
+            if moment - stop < stop - sent[0]:
+                yield frame
+            return
+        sent = frame
+        yield frame
+    if sent is None and held is not None:
+        yield held  # every frame lies before the start: the last one is the closest
 
 
 def _part(jpeg: bytes) -> bytes:
@@ -83,9 +125,14 @@ async def _play(request: web.Request) -> web.StreamResponse:
         store = disks.disks[disk_id].store
         if store is None:
             raise PlayRefused(404, f"No recording {recording_id} on a mounted disk.")
-        plan = await asyncio.to_thread(plan_export, store, asked, state_of(request).clock.now())
+        if asked.start is not None and asked.stop is not None and asked.start > asked.stop:
+            raise PlayRefused(400, "Invalid starttime: it is after the stoptime.")
+        read = asked if asked.stop is None else dataclasses.replace(asked, stop=asked.stop + READ_PAST)
+        plan = await asyncio.to_thread(plan_export, store, read, state_of(request).clock.now())
     except ExportError as exc:
         raise PlayRefused(404 if exc.code in (10, 110, 150, 160) else 400, exc.description) from None
+    if asked.stop is not None and asked.stop < plan.recording.start:
+        raise PlayRefused(404, "Invalid stoptime: it is before the recording's start time; nothing was recorded then.")
     if plan.recording.video.encoding != "image/jpeg":
         raise PlayRefused(
             415,
@@ -94,8 +141,12 @@ async def _play(request: web.Request) -> web.StreamResponse:
         )
 
     def work(send: Callable[[tuple[datetime, bytes]], None]) -> None:
-        for item in range_packets(plan):
-            send((item.moment, bytes(item.packet)))
+        packets = range_packets(plan)
+        try:
+            for frame in closest_frames(((p.moment, bytes(p.packet)) for p in packets), asked.start, asked.stop):
+                send(frame)
+        finally:
+            packets.close()
 
     frames = stream_from_thread(work, depth=4)
     response = web.StreamResponse(

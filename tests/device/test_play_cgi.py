@@ -1,20 +1,23 @@
 """A viewer plays an MJPEG recording through play.cgi: a multipart JPEG stream, at the recording's pace or as fast as
-it can be read, from and to given times; H.264 recordings are sent to RTSP with a reason."""
+it can be read, from and to the frames closest to given times; H.264 recordings are sent to RTSP with a reason."""
 
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import av
 import httpx
 import pytest
 
+from device.http.play import closest_frames
 from device.media import timestrip
 from tests.device.test_recording_api import cgi, listing, wait_recorded
 from tests.support.device_process import CREDENTIALS
 
-pytestmark = pytest.mark.functional
+PLAY = "/axis-cgi/record/play.cgi"
 
 
 @pytest.fixture(scope="module")
@@ -33,24 +36,63 @@ def mjpeg(tmp_path_factory):
     device.stop()
 
 
-def play(device, role: str = "viewer", **params: str) -> tuple[httpx.Response, list[bytes], float]:
-    """The response, the JPEG parts of its body and how long the body took."""
-    began = time.monotonic()
-    response = httpx.get(
-        f"{device.http_url}/axis-cgi/record/play.cgi",
-        params=params,
-        auth=httpx.DigestAuth(*CREDENTIALS[role]),
-        timeout=30,
-    )
-    elapsed = time.monotonic() - began
-    parts = []
-    if response.headers.get("content-type", "").startswith("multipart/x-mixed-replace"):
-        boundary = response.headers["content-type"].split("boundary=", 1)[1].encode()
-        for chunk in response.content.split(b"--" + boundary)[1:]:
-            head, _, body = chunk.partition(b"\r\n\r\n")
-            length = int(dict(line.split(b": ", 1) for line in head.strip().split(b"\r\n"))[b"Content-Length"])
-            parts.append(body[:length])
-    return response, parts, elapsed
+@pytest.fixture(scope="module")
+def recorded_times(mjpeg) -> list[datetime]:
+    """Every frame of the MJPEG recording, by its time strip, as played from start to end as fast as possible."""
+    device, recording_id, _h264 = mjpeg
+    return play(device, recordingid=recording_id, rate="max").times
+
+
+@dataclass
+class Played:
+    response: httpx.Response
+    parts: list[bytes]
+    arrivals: list[float]
+    """When each part had arrived whole (time.monotonic)."""
+
+    @property
+    def times(self) -> list[datetime]:
+        return [strip_time(p) for p in self.parts]
+
+    @property
+    def spread(self) -> float:
+        """Seconds from the first part to the last: the pace of the stream, without the Digest round trip and the
+        planning before it."""
+        return self.arrivals[-1] - self.arrivals[0]
+
+
+def play(device, role: str = "viewer", **params: str) -> Played:
+    """The whole response, with its JPEG parts as they arrived."""
+    parts, arrivals = [], []
+    with httpx.stream(
+        "GET", device.http_url + PLAY, params=params, auth=httpx.DigestAuth(*CREDENTIALS[role]), timeout=30
+    ) as response:
+        if response.headers.get("content-type", "").startswith("multipart/x-mixed-replace"):
+            for part in parts_of(response):
+                parts.append(part)
+                arrivals.append(time.monotonic())
+        else:
+            response.read()
+    return Played(response, parts, arrivals)
+
+
+def parts_of(response: httpx.Response) -> Iterator[bytes]:
+    """The JPEGs of a multipart/x-mixed-replace body, each as soon as it has arrived whole."""
+    boundary = b"--" + response.headers["content-type"].split("boundary=", 1)[1].encode() + b"\r\n"
+    buffer = b""
+    for chunk in response.iter_bytes():
+        buffer += chunk
+        while buffer.startswith(boundary) and b"\r\n\r\n" in buffer:
+            head, _, rest = buffer[len(boundary) :].partition(b"\r\n\r\n")
+            headers = dict(line.split(b": ", 1) for line in head.split(b"\r\n"))
+            assert headers[b"Content-Type"] == b"image/jpeg"
+            length = int(headers[b"Content-Length"])
+            if len(rest) < length + 2:
+                break
+            assert rest[length : length + 2] == b"\r\n"
+            buffer = rest[length + 2 :]
+            yield rest[:length]
+    assert buffer == b"", "the stream ended inside a part"
 
 
 def strip_time(jpeg: bytes) -> datetime:
@@ -61,47 +103,111 @@ def strip_time(jpeg: bytes) -> datetime:
     return timestrip.from_millis(timestrip.read_strip(bytes(plane), gray.width, gray.height, plane.line_size))
 
 
-def test_an_mjpeg_recording_plays_as_fast_as_it_is_read_with_every_frame_a_jpeg(mjpeg):
+def iso(moment: datetime) -> str:
+    return f"{moment.astimezone(UTC):%Y-%m-%dT%H:%M:%S.%f}Z"
+
+
+def between(earlier: datetime, later: datetime, share: float) -> datetime:
+    """The moment `share` of the way from one frame to the next."""
+    return earlier + (later - earlier) * share
+
+
+@pytest.mark.functional
+def test_an_mjpeg_recording_plays_far_faster_than_recorded_at_rate_max_with_every_frame_a_jpeg(mjpeg):
     device, recording_id, _h264 = mjpeg
-    response, parts, _elapsed = play(device, recordingid=recording_id, rate="max")
-    assert response.status_code == 200
-    assert response.headers["content-type"] == "multipart/x-mixed-replace; boundary=myboundary"
+    played = play(device, recordingid=recording_id, rate="max")
+    assert played.response.status_code == 200
+    assert played.response.headers["content-type"] == "multipart/x-mixed-replace; boundary=myboundary"
     entry = listing(device)[recording_id]
     seconds = (datetime.fromisoformat(entry["stoptime"]) - datetime.fromisoformat(entry["starttime"])).total_seconds()
-    assert abs(len(parts) - seconds * 5) <= 3
-    assert all(p.startswith(b"\xff\xd8") and p.endswith(b"\xff\xd9") for p in parts)
-    times = [strip_time(p) for p in parts]
+    assert abs(len(played.parts) - seconds * 5) <= 3
+    assert all(p.startswith(b"\xff\xd8") and p.endswith(b"\xff\xd9") for p in played.parts)
+    times = played.times
     assert times == sorted(times)
     assert abs(times[0] - datetime.fromisoformat(entry["starttime"])) < timedelta(milliseconds=250)
+    span = (times[-1] - times[0]).total_seconds()
+    assert span > 3
+    assert played.spread < span / 10, f"{len(times)} frames over {span:.1f} s took {played.spread:.2f} s"
 
 
-def test_rate_paces_the_stream_and_times_choose_the_part(mjpeg):
+@pytest.mark.functional
+def test_playback_starts_and_stops_at_the_frames_closest_to_the_asked_times(mjpeg, recorded_times):
+    """The spec: "Playback will start at the frame closest to this time" and "will stop at the frame closest to
+    this time". A time 30 % of the way to the next frame is the earlier frame's, 70 % the later one's; choosing
+    the frame at or before would get the 70 % ones wrong, by a whole frame (200 ms at 5 fps)."""
     device, recording_id, _h264 = mjpeg
-    start = datetime.fromisoformat(listing(device)[recording_id]["starttime"])
-    begin, end = start + timedelta(seconds=1), start + timedelta(seconds=3)
-    window = {"starttime": f"{begin:%Y-%m-%dT%H:%M:%S.%f}Z", "stoptime": f"{end:%Y-%m-%dT%H:%M:%S.%f}Z"}
-    _response, parts, elapsed = play(device, recordingid=recording_id, rate="1/1", **window)
-    times = [strip_time(p) for p in parts]
-    # The strip and the block's timestamps each round to the millisecond, and the strip is read back from a JPEG
-    # (CI saw 2.1 ms past `begin`); choosing the wrong frame would be a whole frame (200 ms at 5 fps) off.
-    ms = timedelta(milliseconds=5)
-    assert begin - timedelta(milliseconds=210) <= times[0] <= begin + ms
-    assert times[-1] <= end + ms
-    assert elapsed >= 1.5  # two seconds of video at the recording's pace, not at once
-    _response, doubled, elapsed_double = play(device, recordingid=recording_id, rate="4/1", **window)
-    assert len(doubled) == len(parts)
-    assert elapsed_double < elapsed
+    t = recorded_times
+    early_start, late_start = between(t[5], t[6], 0.3), between(t[5], t[6], 0.7)
+    early_stop, late_stop = between(t[12], t[13], 0.3), between(t[12], t[13], 0.7)
+
+    wide = play(device, recordingid=recording_id, rate="max", starttime=iso(early_start), stoptime=iso(late_stop))
+    assert wide.response.status_code == 200
+    assert wide.times == t[5:14]  # from the frame just before the start to the one just after the stop
+
+    narrow = play(device, recordingid=recording_id, rate="max", starttime=iso(late_start), stoptime=iso(early_stop))
+    assert narrow.times == t[6:13]  # from the frame just after the start to the one just before the stop
 
 
+@pytest.mark.functional
+def test_a_start_equal_to_the_stop_plays_exactly_the_frame_closest_to_it(mjpeg, recorded_times):
+    device, recording_id, _h264 = mjpeg
+    t = recorded_times
+    for share, expected in ((0.3, t[8]), (0.7, t[9])):
+        moment = iso(between(t[8], t[9], share))
+        played = play(device, recordingid=recording_id, rate="max", starttime=moment, stoptime=moment)
+        assert played.response.status_code == 200
+        assert played.times == [expected], share
+
+
+@pytest.mark.functional
+def test_times_before_and_after_the_recording_play_it_from_its_first_frame_to_its_last(mjpeg, recorded_times):
+    device, recording_id, _h264 = mjpeg
+    entry = listing(device)[recording_id]
+    before = datetime.fromisoformat(entry["starttime"]) - timedelta(seconds=10)
+    after = datetime.fromisoformat(entry["stoptime"]) + timedelta(seconds=10)
+    played = play(device, recordingid=recording_id, rate="max", starttime=iso(before), stoptime=iso(after))
+    assert played.times == recorded_times
+
+
+def test_a_time_halfway_between_two_frames_takes_the_earlier_one_at_either_end():
+    """Frames 200 ms apart; the rule the spec leaves open, taken the same way at the start and at the stop, so a
+    start equal to the stop is one frame whichever way it falls."""
+    base = datetime(2024, 6, 21, 7, 0, tzinfo=UTC)
+    frames = [(base + timedelta(milliseconds=200 * n), n) for n in range(6)]
+    at = base + timedelta(milliseconds=300)  # halfway between frames 1 and 2
+
+    def chosen(start: datetime | None, stop: datetime | None) -> list[int]:
+        return [n for _moment, n in closest_frames(iter(frames), start, stop)]
+
+    assert chosen(at, None) == [1, 2, 3, 4, 5]
+    assert chosen(None, at) == [0, 1]
+    assert chosen(at, at) == [1]
+    assert chosen(at + timedelta(microseconds=1), at + timedelta(microseconds=1)) == [2]
+    assert chosen(None, None) == [0, 1, 2, 3, 4, 5]
+    assert chosen(base + timedelta(seconds=5), None) == [5]  # after the last frame: the last is the closest
+
+
+@pytest.mark.functional
+def test_rate_paces_the_stream(mjpeg, recorded_times):
+    device, recording_id, _h264 = mjpeg
+    window = {"starttime": iso(recorded_times[5]), "stoptime": iso(recorded_times[15])}
+    played = play(device, recordingid=recording_id, rate="1/1", **window)
+    assert played.spread >= 1.5  # two seconds of video at the recording's pace, not at once
+    doubled = play(device, recordingid=recording_id, rate="4/1", **window)
+    assert len(doubled.parts) == len(played.parts)
+    assert doubled.spread < played.spread
+
+
+@pytest.mark.functional
 def test_refusals_say_why(mjpeg):
     device, recording_id, h264 = mjpeg
-    response, _parts, _elapsed = play(device, recordingid=h264)
-    assert response.status_code == 415
-    assert "RTSP" in response.text
-    assert play(device, recordingid="20200101_000000_ABCD_ACCC8E000001")[0].status_code == 404
-    assert play(device)[0].status_code == 400
-    assert play(device, recordingid=recording_id, rate="0/1")[0].status_code == 400
-    assert play(device, recordingid=recording_id, rate="fast")[0].status_code == 400
-    assert play(device, recordingid=recording_id, mediatype="audio")[0].status_code == 404
-    anonymous = httpx.get(f"{device.http_url}/axis-cgi/record/play.cgi", params={"recordingid": recording_id})
+    refused = play(device, recordingid=h264).response
+    assert refused.status_code == 415
+    assert "RTSP" in refused.text
+    assert play(device, recordingid="20200101_000000_ABCD_ACCC8E000001").response.status_code == 404
+    assert play(device).response.status_code == 400
+    assert play(device, recordingid=recording_id, rate="0/1").response.status_code == 400
+    assert play(device, recordingid=recording_id, rate="fast").response.status_code == 400
+    assert play(device, recordingid=recording_id, mediatype="audio").response.status_code == 404
+    anonymous = httpx.get(device.http_url + PLAY, params={"recordingid": recording_id})
     assert anonymous.status_code == 401
