@@ -37,6 +37,7 @@ from device.http.args import cgi_args
 from device.http.keys import services_of, state_of
 from device.http.module import HttpModule
 from device.media.synthetic import MIN_FPS
+from device.recorder.ids import recording_id_argument
 from device.storage.layout import parse_client_time
 
 BOUNDARY = "myboundary"
@@ -141,7 +142,7 @@ async def play_cgi(request: web.Request) -> web.StreamResponse:
 async def _play(request: web.Request) -> web.StreamResponse:
     """The arguments first, in the order a person fixing the request would want, then the recording."""
     args = await cgi_args(request)
-    recording_id = args.get("recordingid", "").strip()
+    recording_id = recording_id_argument(args.get("recordingid", ""))  # "ID" too, as RTSP takes it (WIRE.md §7)
     if not recording_id:
         raise PlayRefused(400, "recordingid is required.")
     mediatype = args.get("mediatype", "video").strip().lower()

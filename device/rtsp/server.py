@@ -101,6 +101,7 @@ import av
 
 from device.http.access import RTSP_PLAYBACK_ROLE
 from device.media.synthetic import FrameQueue, SourceOptions
+from device.recorder.ids import recording_id_argument
 from device.rtsp import jpeg, metadata, rtp
 from device.rtsp.eventfeed import EventFeed
 from device.rtsp.live import LiveSources, LiveView, TooManyStreams, live_view
@@ -240,7 +241,7 @@ def _recording_id(url: str) -> str | None:
     query = _query(url)
     if "recordingid" not in query:
         return None
-    return query["recordingid"].strip().strip('"')
+    return recording_id_argument(query["recordingid"])
 
 
 def _session_id(request: RtspRequest) -> str:

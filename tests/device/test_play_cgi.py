@@ -319,6 +319,19 @@ def test_a_missing_or_unknown_recording_and_media_other_than_video_are_refused_w
 
 
 @pytest.mark.functional
+def test_a_recording_id_in_quotes_as_the_rtsp_docs_write_it_plays_the_same_recording(mjpeg, recorded_times):
+    """WIRE.md §7: the RTSP API's example quotes the ID, ``recordingid="myrecording"``; a client that copied the
+    form gets the same recording from play.cgi as from RTSP."""
+    device, recording_id, h264 = mjpeg
+    quoted = play(device, recordingid=f'"{recording_id}"', rate="max")
+    assert quoted.response.status_code == 200
+    assert quoted.times == recorded_times
+    refused = play(device, recordingid=f'"{h264}"').response
+    assert refused.status_code == 415
+    assert f"recordingid={h264}\n" in refused.text  # the RTSP URL it offers names the ID itself
+
+
+@pytest.mark.functional
 def test_a_viewer_must_sign_in(mjpeg):
     device, recording_id, _h264 = mjpeg
     anonymous = httpx.get(device.http_url + PLAY, params={"recordingid": recording_id})

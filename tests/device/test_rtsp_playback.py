@@ -284,6 +284,29 @@ async def test_play_from_a_wall_clock_time_answers_in_clock_time_from_the_key_fr
         await client.close()
 
 
+@pytest.mark.functional
+async def test_a_recording_id_in_quotes_as_the_rtsp_docs_write_it_names_the_same_recording(recorded):
+    """The RTSP API's example 7 quotes the ID (WIRE.md §7): ``recordingid="myrecording"``; play.cgi takes the same
+    form, through the same helper."""
+    camera, recording_id = recorded
+    client = await RtspClient.connect(camera)
+    try:
+        base = f"rtsp://{camera.host}:{camera.rtsp_port}{STREAM}"
+        plain, quoted = f"{base}?recordingid={recording_id}", f'{base}?recordingid="{recording_id}"'
+        signed = await playback_signer(client, quoted)
+        described = [await signed("DESCRIBE", url, {"Accept": "application/sdp"}) for url in (plain, quoted)]
+        assert [d.status for d in described] == [200, 200]
+        ranges = [[line for line in d.body.decode().split("\r\n") if line.startswith("a=range:")] for d in described]
+        assert ranges[0] == ranges[1]
+        (finished,) = ranges[0]
+        assert finished.startswith("a=range:npt=0.000-")
+        assert finished != "a=range:npt=0.000-"  # the recording's own length: it was found
+        unknown = await signed("DESCRIBE", f'{base}?recordingid="20240101_000000_0000_ACCC8E000001"')
+        assert unknown.status == 404
+    finally:
+        await client.close()
+
+
 # --- playback.py on a store --------------------------------------------------------------------------------------
 
 
