@@ -57,10 +57,11 @@ Multicast gets 461. PLAY of a recording streams RTP paced in real time, or as fa
 honoured there: it would only lose packets). RTCP: a sender report when play starts, one about every 5 s, and a
 last one in a compound packet with BYE when the range has been played.
 
-* ``Range`` (npt, clock or smpte; device/rtsp/ranges.py) starts at the key frame at or before the asked time and
-  ends with the last frame at or before the stop, if one is given; the reply's Range gives what is played, in the
-  unit asked. A stop before the start, or a start past the end of a finished recording, is 457. Live view has
-  nothing to seek: its Range is ignored.
+* ``Range`` (npt, clock or one of the smpte units; device/rtsp/ranges.py) starts at the key frame at or before the
+  asked time and ends with the last frame at or before the stop, if one is given; the reply's Range gives what is
+  played, in the unit asked. A Range that does not parse or is in another unit, a stop before the start, a range
+  that ends before the recording starts, or a start past the end of a finished recording is 457 with the reason,
+  never play from somewhere else. Live view has nothing to seek: its Range is ignored.
 * ``Scale`` plays faster or slower in real time: the pacing is divided by it, RTP timestamps stay media time. It
   must be positive: reverse play and stills are not offered, so zero or a negative value is 456 (the header is
   understood but cannot be acted on for this resource), and a value that is not a number is 400. Values beyond
@@ -117,7 +118,7 @@ from device.rtsp.playback import (
     find_recording,
     parameter_sets,
 )
-from device.rtsp.ranges import format_range, parse_range
+from device.rtsp.ranges import RangeError, format_range, parse_range
 from device.rtsp.sdp import describe, h264_media, jpeg_media
 from device.rtsp.transport import Interleaved, Sink, UdpPair, choose_transport, same_host
 from device.services import Services
@@ -623,12 +624,15 @@ class RtspServer:
             return RtspResponse(404, [("Session", session.id)])
         session.target = recording  # the blocks, and the stop, as they are now
         header = request.headers.get("Range")
-        wanted = parse_range(header, recording.meta.start) if header else None
+        try:
+            wanted = parse_range(header, recording.meta.start) if header is not None else None
+        except RangeError as exc:  # refused, not played from the start: see device/rtsp/ranges.py
+            return _text(457, str(exc), [("Session", session.id)])
         seek = wanted is not None and not wanted.now
         duration = recording.duration
         if wanted is not None and seek:
             if wanted.stop is not None and wanted.stop < wanted.start - _EPSILON:
-                return _text(457, "the stop is before the start", [("Session", session.id)])
+                return _text(457, "the range ends before the recording starts", [("Session", session.id)])
             if duration is not None and wanted.start > duration + _EPSILON:
                 return _text(457, f"the recording is {duration:.3f} s long", [("Session", session.id)])
         await self._halt(session)  # a PLAY while playing stops where it is, then seeks or goes on

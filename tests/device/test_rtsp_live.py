@@ -14,10 +14,8 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import av
 import pytest
 
-from device.media import timestrip
 from device.recorder.service import parse_stream_options
 from device.recorder.sources import Source
 from device.rtsp import live as live_module
@@ -28,7 +26,7 @@ from device.users import UserSpec
 from tests.device.test_recorder import decode_times
 from tests.device.test_rtsp_core import RtspClient, digest_params
 from tests.device.test_rtsp_playback import needs_ffmpeg
-from tests.device.test_rtsp_sessions import Packet, Played, Player
+from tests.device.test_rtsp_sessions import Packet, Played, Player, strip_time
 from tests.support.device_process import DEFAULT_USERS, SERIAL, VIEWER
 from tests.support.waiting import until
 
@@ -59,15 +57,6 @@ def sender_report(packet: Packet) -> tuple[float, int]:
     """(Unix time, RTP timestamp) of an RTCP sender report."""
     ntp_seconds, ntp_fraction, rtp_time = struct.unpack("!III", packet.data[8:20])
     return ntp_seconds - NTP_EPOCH_OFFSET + ntp_fraction / 2**32, rtp_time
-
-
-def strip_time(access_unit: bytes) -> datetime:
-    """The capture time painted into one H.264 key frame (Annex B)."""
-    codec = av.CodecContext.create("h264", "r")
-    pictures = codec.decode(av.Packet(access_unit)) + codec.decode(None)
-    luma = pictures[0].planes[0]
-    millis = timestrip.read_strip(bytes(luma), pictures[0].width, pictures[0].height, luma.line_size)
-    return timestrip.from_millis(millis)
 
 
 # --- the camera as a process -------------------------------------------------------------------------------------

@@ -13,8 +13,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import cast
 
+import av
 import pytest
 
+from device.media import timestrip
 from device.rtsp import rtp
 from device.rtsp.ranges import parse_range
 from tests.device.disk_client import get_xml, mkv_files, param_update
@@ -91,6 +93,15 @@ class Packet:
     at: float
     source: int = 0
     """UDP: the port it came from."""
+
+
+def strip_time(access_unit: bytes) -> datetime:
+    """The capture time painted into one H.264 key frame (Annex B)."""
+    codec = av.CodecContext.create("h264", "r")
+    pictures = codec.decode(av.Packet(access_unit)) + codec.decode(None)
+    luma = pictures[0].planes[0]
+    millis = timestrip.read_strip(bytes(luma), pictures[0].width, pictures[0].height, luma.line_size)
+    return timestrip.from_millis(millis)
 
 
 def is_bye(packet: Packet) -> bool:
@@ -317,6 +328,116 @@ async def test_a_stop_before_the_start_or_a_start_past_the_end_is_an_invalid_ran
         assert not player.packets
     finally:
         await player.close()
+
+
+def in_zone(moment: datetime, offset: str, extended: bool = False) -> str:
+    """`moment` as a clock time written at UTC offset `offset` (``+0200``, ``-05:00``, ``Z``), in the basic form
+    VAPIX uses or the ISO 8601 extended one."""
+    sign, digits = (1, "0000") if offset == "Z" else (-1 if offset[0] == "-" else 1, offset[1:].replace(":", ""))
+    local = moment + sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0))
+    text = f"{local:%Y-%m-%dT%H:%M:%S.%f}"[:-3] if extended else f"{local:%Y%m%dT%H%M%S.%f}"[:-3]
+    return text + offset
+
+
+def first_access_unit(packets: list[Packet]) -> list[bytes]:
+    """The NAL units of the first whole access unit among the RTP `packets`."""
+    unit = []
+    for packet in packets:
+        if packet.channel % 2 == 0:
+            _sequence, _timestamp, _ssrc, marker, payload = rtp.parse_rtp(packet.data)
+            unit.append(payload)
+            if marker:
+                return rtp.reassemble(unit)
+    raise AssertionError("no whole access unit")
+
+
+@pytest.mark.parametrize(
+    ("form", "asked", "key"),
+    [
+        ("npt-hhmmss", 4.5, 2 * GOP),
+        ("clock+0200", 2.5, GOP),
+        ("clock+02:00", 2.5, GOP),
+        ("clock-extended-05:00", 4.5, 2 * GOP),
+        ("clock-extended-Z", 2.5, GOP),
+        ("smpte-25", 2.48, GOP),
+        ("smpte-30-drop", 4.5045, 2 * GOP),
+    ],
+)
+async def test_a_seek_written_any_way_the_rfc_and_vapix_allow_lands_on_the_key_frame_before_it(
+    recorded: Recorded, form: str, asked: float, key: int
+):
+    """Half a second from the asked time, in the unit asked; the first picture is the key frame at or before it,
+    as its time strip shows, and the reply says so in the same unit."""
+    begin, end = recorded.start + timedelta(seconds=asked), recorded.start + timedelta(seconds=asked + 0.5)
+    header = {
+        "npt-hhmmss": f"npt=0:00:{asked:04.1f}-0:00:{asked + 0.5:04.1f}",
+        "clock+0200": f"clock={in_zone(begin, '+0200')}-{in_zone(end, '+0200')}",
+        "clock+02:00": f"clock={in_zone(begin, '+02:00')}-",
+        "clock-extended-05:00": f"clock={in_zone(begin, '-05:00', True)}-{in_zone(end, '-05:00', True)}",
+        "clock-extended-Z": f"clock={in_zone(begin, 'Z', True)}-{in_zone(end, 'Z')}",
+        "smpte-25": "smpte-25=0:00:02:12-0:00:02:24",
+        "smpte-30-drop": "smpte-30-drop=0:00:04:15-0:00:05:00",  # frame 135 at 29.97 fps: 4.5045 s
+    }[form]
+    unit = header.split("=", 1)[0]
+    player = await Player.open(recorded, pull=True)
+    try:
+        session, _ = await player.setup()
+        play = await player.request("PLAY", {"Session": session, "Range": header})
+        assert play.status == 200, play.body
+        said = play.header("Range") or ""
+        assert said.startswith(f"{unit}="), said  # the unit asked, drop-frame and offset forms included
+        answered = parse_range(said, recorded.start)
+        await player.until_bye()
+    finally:
+        await player.close()
+    played = Played.of(player.packets)
+    played.assert_in_sequence()
+    within = rtp.CLOCK_RATE // 50 + TOLERANCE if unit.startswith("smpte") else TOLERANCE  # half a frame of 25
+    assert recorded.assert_played(played.frames, answered.start, within) == key
+    assert answered.start <= asked + SLACK
+    nals = first_access_unit(player.packets)
+    assert {5, 7, 8} <= {nal[0] & 0x1F for nal in nals}  # an IDR with its parameter sets
+    assert strip_time(rtp.annex_b(nals)) == recorded.times[key]
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "utc=20240621T071735Z-",  # a unit not offered
+        "clock=garbage-",
+        "clock=yesterday-",
+        "clock=20240621T071735-",  # no zone: camera-local or UTC?
+        "clock=20240621T1071735Z-",  # three-digit hours
+        "npt=1-soon",
+        "npt=2-1",
+        "smpte=0:00:01:30-",  # smpte counts frames 0 to 29
+    ],
+)
+async def test_a_range_the_camera_cannot_read_is_refused_and_the_play_goes_on_as_it_was(recorded: Recorded, header):
+    """457 Invalid Range with the reason, while the play already under way carries on untouched: no seek to
+    the start instead, no frame skipped or sent twice."""
+    player = await Player.open(recorded)  # real time: the play is still going when the bad seek comes
+    try:
+        session, _ = await player.setup()
+        refused_first = await player.request("PLAY", {"Session": session, "Range": header})
+        assert not player.packets  # nothing was played instead
+        play = await player.request("PLAY", {"Session": session, "Range": "npt=0-1.2"})
+        assert play.status == 200
+        while len(Played.of(player.packets).frames) < 4:
+            await player.next()
+        refused = await player.request("PLAY", {"Session": session, "Range": header})
+        await player.until_bye()
+    finally:
+        await player.close()
+    for reply in (refused_first, refused):
+        assert (reply.status, reply.reason) == (457, "Invalid Range")
+        assert reply.header("Session") == session
+        assert reply.body.strip()  # says why
+    played = Played.of(player.packets)
+    played.assert_in_sequence()
+    assert recorded.assert_played(played.frames, parse_range(play.header("Range"), recorded.start).start) == 0
+    last = len(played.frames) - 1
+    assert recorded.seconds(last) <= 1.2 + SLACK < recorded.seconds(last + 1) + 2 * SLACK  # to the stop asked
 
 
 # --- PAUSE and resume --------------------------------------------------------------------------------------------
