@@ -82,6 +82,9 @@ interleaved session also ends when its connection closes and is only known on th
 outlives the connection that set it up, so a client can reconnect to PLAY, PAUSE or TEARDOWN it. At most
 64 sessions live at once; SETUP beyond that is 503.
 
+A request that ``Require:``s an option gets 551 with ``Unsupported:`` naming what is not served (RFC 2326 §12.32;
+`SUPPORTED_OPTIONS` is empty), whatever the method.
+
 Not here: multicast (461), audio, recordings in other codecs than H.264 and MJPEG (415 with a reason), an event
 track next to video in one session (501 with a reason).
 """
@@ -128,6 +131,10 @@ from device.tasks import cancel_and_wait
 log = logging.getLogger(__name__)
 
 PUBLIC = "OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER"
+SUPPORTED_OPTIONS: frozenset[str] = frozenset()
+"""``Require:`` option tags served (RFC 2326 §12.32), lower case. None: VAPIX defines none for playback, and ONVIF's
+``onvif-replay`` (what GStreamer's onvif-mode requires) changes what PLAY means, so it is refused rather than
+silently half honoured. ``com.axis.parameters-in-header`` is what a real Axis camera refuses in WIRE.md §7."""
 SESSION_METHODS = {"SETUP", "PLAY", "PAUSE", "TEARDOWN", "GET_PARAMETER", "SET_PARAMETER"}
 SERVER_NAME = "Edgestore RTSP Server"
 SESSION_TIMEOUT = 60
@@ -243,6 +250,12 @@ def _recording_id(url: str) -> str | None:
     if "recordingid" not in query:
         return None
     return recording_id_argument(query["recordingid"])
+
+
+def _unsupported(request: RtspRequest) -> list[str]:
+    """The ``Require:`` option tags of `request` this server does not serve, in the order asked."""
+    tags = [tag.strip() for value in request.headers.getall("Require", []) for tag in value.split(",")]
+    return [tag for tag in tags if tag and tag.lower() not in SUPPORTED_OPTIONS]
 
 
 def _session_id(request: RtspRequest) -> str:
@@ -375,6 +388,10 @@ class RtspServer:
         session = self._lookup(_session_id(request), connection)
         if session is not None:
             self._touch(session)  # any request naming the session keeps it alive, OPTIONS included
+        unsupported = _unsupported(request)
+        if unsupported:  # before authentication: a client that needs an option learns at once it must go elsewhere
+            headers = [("Unsupported", ", ".join(unsupported))]
+            return RtspResponse(551, [*headers, ("Session", session.id)] if session is not None else headers)
         if request.method == "OPTIONS":
             return RtspResponse(200, [("Public", PUBLIC)])
         if request.method not in SESSION_METHODS | {"DESCRIBE"}:

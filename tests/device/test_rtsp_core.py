@@ -204,6 +204,23 @@ async def test_an_unknown_method_is_not_implemented(shared_device):
     assert reply.header("CSeq") == "1"
 
 
+@pytest.mark.parametrize("method", ["OPTIONS", "DESCRIBE", "SETUP", "PLAY"])
+async def test_a_required_option_the_camera_does_not_offer_is_refused_by_name(shared_device, method):
+    """GStreamer's onvif-mode requires ``onvif-replay``; WIRE.md §7 shows a real camera refusing
+    ``com.axis.parameters-in-header``. The answer is 551 naming each, whatever the method and before sign-in,
+    so a client learns at once to do without, rather than getting a play that ignores what it required."""
+    required = {"Require": "onvif-replay, com.axis.parameters-in-header"}
+    reply = await one_request(shared_device, method, headers=required)
+    assert (reply.status, reply.reason) == (551, "Option not supported")
+    assert reply.header("CSeq") == "1"
+    assert [tag.strip() for tag in (reply.header("Unsupported") or "").split(",")] == [
+        "onvif-replay",
+        "com.axis.parameters-in-header",
+    ]
+    without = await one_request(shared_device, method)
+    assert without.status != 551
+
+
 async def test_rtsp_2_is_refused_as_an_unsupported_version(shared_device):
     reply = await one_request(shared_device, "OPTIONS", version="RTSP/2.0")
     assert reply.status == 505
