@@ -82,8 +82,9 @@ interleaved session also ends when its connection closes and is only known on th
 outlives the connection that set it up, so a client can reconnect to PLAY, PAUSE or TEARDOWN it. At most
 64 sessions live at once; SETUP beyond that is 503.
 
-A request that ``Require:``s an option gets 551 with ``Unsupported:`` naming what is not served (RFC 2326 §12.32;
-`SUPPORTED_OPTIONS` is empty), whatever the method.
+Every reply carries ``Date`` (the camera's clock, RFC 1123 GMT) and ``Server``. A request that ``Require:``s an
+option gets 551 with ``Unsupported:`` naming what is not served (RFC 2326 §12.32; `SUPPORTED_OPTIONS` is empty),
+whatever the method.
 
 Not here: multicast (461), audio, recordings in other codecs than H.264 and MJPEG (415 with a reason), an event
 track next to video in one session (501 with a reason).
@@ -98,6 +99,8 @@ import math
 import secrets
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from datetime import UTC
+from email.utils import format_datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
@@ -376,6 +379,7 @@ class RtspServer:
         while (request := await read_request(reader, heard)) is not None:
             response = await self.handle(request, connection)
             response.headers.append(("Server", SERVER_NAME))
+            response.headers.append(("Date", format_datetime(self._state.clock.now().astimezone(UTC), usegmt=True)))
             writer.write(response.encode(request.cseq))
             await writer.drain()
             actions, connection.after_reply = connection.after_reply, []

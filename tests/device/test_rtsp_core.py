@@ -8,6 +8,8 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 import httpx
 import pytest
@@ -219,6 +221,28 @@ async def test_a_required_option_the_camera_does_not_offer_is_refused_by_name(sh
     ]
     without = await one_request(shared_device, method)
     assert without.status != 551
+
+
+async def test_every_reply_says_the_cameras_date_in_gmt(shared_device):
+    client = await RtspClient.connect(shared_device)
+    try:
+        replies = [
+            await client.request("OPTIONS", "*"),
+            await client.request("DESCRIBE", stream_url(shared_device)),  # 401
+            await client.request("RECORD_PLEASE", stream_url(shared_device)),  # 501
+            await client.request("OPTIONS", "*", {"Require": "onvif-replay"}),  # 551
+            await client.request("OPTIONS", "*", version="RTSP/2.0"),  # 505
+        ]
+    finally:
+        await client.close()
+    assert [r.status for r in replies] == [200, 401, 501, 551, 505]
+    for reply in replies:
+        date = reply.header("Date") or ""
+        # RFC 1123, as RFC 2326 §12.18 takes it from HTTP: "Wed, 16 Jul 2008 12:48:48 GMT" (WIRE.md §7)
+        assert re.fullmatch(r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT", date), (
+            date
+        )
+        assert abs(parsedate_to_datetime(date) - datetime.now(UTC)) < timedelta(seconds=5)
 
 
 async def test_rtsp_2_is_refused_as_an_unsupported_version(shared_device):
