@@ -27,6 +27,7 @@ from typing import Literal
 import av
 from av.codec.context import Flags
 from av.video.codeccontext import VideoCodecContext
+from av.video.frame import PictureType
 
 from device.clock import Clock
 from device.media import timestrip
@@ -46,6 +47,9 @@ MIN_FPS, MAX_FPS = 1, 30
 DEFAULT_MAXSIZE_GOPS = 2
 """A subscriber's queue holds two GOPs by default: enough to ride out a stall of a GOP's length (a disk flush, a
 slow client) without losing anything, small enough that a dead subscriber costs only a few hundred KB."""
+MIN_KEY_INTERVAL = Fraction(1, 2)
+"""Seconds from one key frame to a key frame a consumer asks for (:meth:`SyntheticSource.request_key_frame`), at
+the least. A source is shared: a viewer that asked on every frame would make a recording of it all key frames."""
 
 
 # --- Stream parameters ----------------------------------------------------------------------------------------
@@ -193,6 +197,16 @@ class FrameQueue(asyncio.Queue[EncodedFrame]):
                     return
                 self.waiting_for_key = False
         self.put_nowait(frame)
+
+    def restart(self) -> None:
+        """Drop what is queued and wait for the next key frame, as a new subscriber does: for a reader that wants
+        its picture anew (an RTSP viewer renewing its stream). Not counted in ``dropped``: the reader gave those
+        frames up, nothing was lost to overflow."""
+        while self._queue:
+            self._queue.popleft()
+            self.task_done()
+        self.waiting_for_key = True
+        self._joined = False
 
     def _drop_to_next_key(self) -> None:
         self._drop_oldest()
@@ -376,6 +390,8 @@ class SyntheticSource(FanOut):
         self.next_pts = 0
         self.skipped = 0
         """Ticks the live loop skipped because a frame took longer than its period."""
+        self._key_wanted = False
+        self._last_key_pts: int | None = None
 
     @classmethod
     def from_options(
@@ -474,12 +490,27 @@ class SyntheticSource(FanOut):
             )
         return out
 
+    def request_key_frame(self) -> None:
+        """Make the next frame a key frame (H.264: an IDR with SPS and PPS in band; every JPEG is one already), or
+        the first one `MIN_KEY_INTERVAL` after the last key frame. The encoder's GOP then counts from it. Safe
+        from the event loop while a worker thread encodes: the frame after the one being encoded is forced."""
+        self._key_wanted = True
+
     def produce(self, pts: int, capture_time: datetime) -> list[EncodedFrame]:
         """Render and encode one frame."""
         if pts < self.next_pts:
             raise ValueError(f"pts {pts} is not after the previous frame's {self.next_pts - 1}")
         self.next_pts = pts + 1
-        return self.encode(self.render(pts, capture_time))
+        frame = self.render(pts, capture_time)
+        if self._key_wanted and (
+            self._last_key_pts is None or (pts - self._last_key_pts) * self.time_base >= MIN_KEY_INTERVAL
+        ):
+            frame.pict_type = PictureType.I
+        encoded = self.encode(frame)
+        if any(e.keyframe for e in encoded):
+            self._key_wanted = False
+            self._last_key_pts = pts
+        return encoded
 
     def frames(self, start: datetime, count: int) -> Iterator[EncodedFrame]:
         """`count` frames captured at start, start + 1/fps, ... as fast as they encode: the backfill mode."""

@@ -18,7 +18,7 @@ import logging
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from device.media.synthetic import EncodedFrame, FrameQueue, SourceOptions
+from device.media.synthetic import EncodedFrame, FrameQueue, SourceOptions, SyntheticSource
 from device.recorder.service import parse_stream_options
 from device.recorder.sources import Source, SourceHub
 from device.rtsp.rtp import split_annex_b
@@ -63,6 +63,14 @@ class StreamInfo:
     pps: bytes | None = None
 
 
+@dataclass(frozen=True)
+class _Subscription:
+    """What a playing viewer's queue is fed from."""
+
+    options: SourceOptions
+    source: Source
+
+
 @dataclass
 class _Hold:
     queue: FrameQueue
@@ -83,11 +91,11 @@ class LiveSources:
         self._hub = hub
         self._hold_seconds = HOLD if hold is None else hold
         self._holds: dict[SourceOptions, _Hold] = {}
-        self._feeds: dict[FrameQueue, SourceOptions] = {}
+        self._feeds: dict[FrameQueue, _Subscription] = {}
         self._releasing: set[asyncio.Task[None]] = set()
 
     def _admit(self, options: SourceOptions) -> None:
-        open_now = set(self._holds) | set(self._feeds.values())
+        open_now = set(self._holds) | {feed.options for feed in self._feeds.values()}
         if options not in open_now and len(open_now) >= MAX_STREAMS:
             raise TooManyStreams(f"{MAX_STREAMS} different live streams are open already")
 
@@ -123,9 +131,23 @@ class LiveSources:
         """A queue of the source's frames from its next key frame on; :meth:`release` it. Raises what opening the
         source raises, or TooManyStreams."""
         self._admit(options)
-        queue, _source = await self._hub.subscribe(options)
-        self._feeds[queue] = options
+        queue, source = await self._hub.subscribe(options)
+        self._feeds[queue] = _Subscription(options, source)
         return queue
+
+    def renew(self, queue: FrameQueue) -> None:
+        """Renew a subscribed viewer's stream (RTSP ``SET_PARAMETER`` ``Renew-Stream: yes``): what is queued is
+        dropped, so the next frame it gets is a key frame, with SPS and PPS in band as every key frame from a
+        source has them. A drawn source is asked for that key frame at once (SyntheticSource.request_key_frame:
+        one frame period, at most one forced key frame per ``MIN_KEY_INTERVAL``, shared with whoever else uses
+        the source); a file or camera source cannot be asked, so the viewer waits for its next key frame, at most
+        a GOP. Either way a decoder that lost its reference frames gets a clean picture again."""
+        feed = self._feeds.get(queue)
+        if feed is None:
+            return  # released meanwhile
+        queue.restart()
+        if isinstance(feed.source, SyntheticSource):
+            feed.source.request_key_frame()
 
     async def release(self, options: SourceOptions, queue: FrameQueue) -> None:
         """Stop feeding `queue`; the source stops if nothing else uses it. Harmless twice."""

@@ -18,6 +18,7 @@ REASONS = {
     404: "Not Found",
     405: "Method Not Allowed",
     415: "Unsupported Media Type",
+    451: "Parameter Not Understood",
     454: "Session Not Found",
     455: "Method Not Valid in This State",
     456: "Header Field Not Valid for Resource",

@@ -84,7 +84,10 @@ outlives the connection that set it up, so a client can reconnect to PLAY, PAUSE
 
 Every reply carries ``Date`` (the camera's clock, RFC 1123 GMT) and ``Server``. A request that ``Require:``s an
 option gets 551 with ``Unsupported:`` naming what is not served (RFC 2326 §12.32; `SUPPORTED_OPTIONS` is empty),
-whatever the method.
+whatever the method. SET_PARAMETER in a session takes ``text/parameters`` (another body is 415): ``Renew-Stream:
+yes`` makes a playing live session's next frame a key frame with its parameter sets and is answered, with nothing
+to do, for a recording or the event stream; any other parameter is 451 and nothing is set
+(device/rtsp/parameters.py).
 
 Not here: multicast (461), audio, recordings in other codecs than H.264 and MJPEG (415 with a reason), an event
 track next to video in one session (501 with a reason).
@@ -114,6 +117,7 @@ from device.rtsp.eventfeed import EventFeed
 from device.rtsp.live import LiveSources, LiveView, TooManyStreams, live_view
 from device.rtsp.messages import RtspProtocolError, RtspRequest, RtspResponse, read_request
 from device.rtsp.metadata import MetadataRequestError, MetadataView, metadata_view
+from device.rtsp.parameters import CONTENT_TYPE, read_settings
 from device.rtsp.playback import (
     CODECS,
     Batch,
@@ -133,7 +137,7 @@ from device.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
-PUBLIC = "OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER"
+PUBLIC = "OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER"
 SUPPORTED_OPTIONS: frozenset[str] = frozenset()
 """``Require:`` option tags served (RFC 2326 §12.32), lower case. None: VAPIX defines none for playback, and ONVIF's
 ``onvif-replay`` (what GStreamer's onvif-mode requires) changes what PLAY means, so it is refused rather than
@@ -421,7 +425,7 @@ class RtspServer:
             return RtspResponse(200)
         if request.method == "GET_PARAMETER":  # a keep-alive (FFmpeg, aiortsp)
             return RtspResponse(200, [("Session", session.id)])
-        return RtspResponse(501, [("Session", session.id)])  # SET_PARAMETER
+        return self._set_parameter(request, session)
 
     # --- sessions -----------------------------------------------------------------------------------------
 
@@ -743,6 +747,23 @@ class RtspServer:
                 self._start(session, self._stream_metadata(session, feed))
 
         connection.after_reply.append(start)
+        return RtspResponse(200, headers)
+
+    def _set_parameter(self, request: RtspRequest, session: _Session) -> RtspResponse:
+        """``Renew-Stream: yes`` renews a playing live session's picture (LiveSources.renew: its next frame is a
+        key frame with the parameter sets). For a recording it does nothing more than answer: every key frame of
+        a recording is sent with its SPS and PPS already, and a client that wants a new picture seeks. A paused
+        session, or the event stream, has nothing to renew either. An empty body is a keep-alive."""
+        headers = [("Session", session.id)]
+        media_type = (request.headers.get("Content-Type") or CONTENT_TYPE).split(";", 1)[0].strip().lower()
+        if request.body and media_type != CONTENT_TYPE:
+            return _text(415, f"SET_PARAMETER takes {CONTENT_TYPE}, not {media_type}", headers)
+        settings = read_settings(request.body)
+        if isinstance(settings, list):
+            body = "".join(f"{line}\r\n" for line in settings).encode()
+            return RtspResponse(451, [*headers, ("Content-Type", CONTENT_TYPE)], body)
+        if settings.renew_stream and session.feed is not None and self._live is not None:
+            self._live.renew(session.feed.queue)
         return RtspResponse(200, headers)
 
     # --- streaming ----------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from device.users import UserSpec
 from tests.device.test_recorder import decode_times
 from tests.device.test_rtsp_core import RtspClient, digest_params
 from tests.device.test_rtsp_playback import needs_ffmpeg
-from tests.device.test_rtsp_sessions import Packet, Played, Player, strip_time
+from tests.device.test_rtsp_sessions import Packet, Played, Player, first_access_unit, strip_time
 from tests.support.device_process import DEFAULT_USERS, SERIAL, VIEWER
 from tests.support.waiting import until
 
@@ -140,6 +140,38 @@ async def test_live_play_starts_at_a_key_frame_and_sender_reports_carry_its_capt
     painted = strip_time(rtp.annex_b(nals)).timestamp()
     assert abs(said - painted) <= 0.002, (said, painted)
     assert abs(painted - time.time()) < 5
+
+
+async def test_renewing_a_live_stream_sends_a_fresh_key_frame_at_once(shared_device):
+    """``SET_PARAMETER`` with ``Renew-Stream: yes`` (WIRE.md §7), as a client that lost packets sends it: the next
+    frame after the reply is an IDR with its parameter sets, made for the request, not the next one due (the
+    source makes one every 2 s). Renewed 0.6 s into a GOP, it comes a frame or two later, not 1.4 s later."""
+    camera = shared_device
+    player = await open_player(camera.host, camera.rtsp_port, SMALL)
+    try:
+        session, _ = await player.setup()
+        assert (await player.request("PLAY", {"Session": session})).status == 200
+        while len(Played.of(player.packets).frames) < 7:  # play starts at a key frame: 0.6 s past it at 10 fps
+            await player.next()
+        body = b"Renew-Stream: yes\r\n"
+        headers = {"Session": session, "Content-Type": "text/parameters"}
+        renewed = await player.request("SET_PARAMETER", headers, body=body)
+        before = Played.of(player.packets)
+        replied_at = len(player.packets)
+        while len(Played.of(player.packets[replied_at:]).frames) < 3:
+            await player.next()
+        await player.request("TEARDOWN", {"Session": session})
+    finally:
+        await player.close()
+    assert (renewed.status, renewed.header("Session")) == (200, session)
+    first_frame = first_access_unit(player.packets[replied_at:])
+    assert {5, 7, 8} <= {nal[0] & 0x1F for nal in first_frame}  # an IDR with SPS and PPS: decodable on its own
+    after = Played.of(player.packets[replied_at:])
+    waited = ((after.frames[0] - before.frames[-1]) & 0xFFFFFFFF) / rtp.CLOCK_RATE  # capture time between them
+    assert 0 < waited < 0.7, waited
+    painted = strip_time(rtp.annex_b(first_frame)).timestamp()
+    assert abs(painted - time.time()) < 5  # made now, not an old key frame kept somewhere
+    Played.of(player.packets).assert_in_sequence()
 
 
 # --- the camera in this process: the recorder's source hub, seen through its own API ------------------------------

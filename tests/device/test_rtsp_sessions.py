@@ -162,13 +162,17 @@ class Player:
     async def close(self) -> None:
         await self.client.close()
 
-    async def send(self, method: str, headers: dict[str, str] | None = None, target: str | None = None) -> None:
+    async def send(
+        self, method: str, headers: dict[str, str] | None = None, target: str | None = None, body: bytes = b""
+    ) -> None:
         target = target or self.url
         self.client.cseq += 1
         authorization = md5_authorization(*VIEWER, self.challenge, method, target)
         lines = [f"{method} {target} RTSP/1.0", f"CSeq: {self.client.cseq}", f"Authorization: {authorization}"]
         lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
-        await self.client.send_raw(("\r\n".join(lines) + "\r\n\r\n").encode())
+        if body:
+            lines.append(f"Content-Length: {len(body)}")
+        await self.client.send_raw(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
 
     async def next(self, timeout: float = 5.0) -> Reply | Packet:
         reader = self.client.reader
@@ -188,9 +192,11 @@ class Player:
         reply.body = await reader.readexactly(length) if length else b""
         return reply
 
-    async def request(self, method: str, headers: dict[str, str] | None = None, target: str | None = None) -> Reply:
+    async def request(
+        self, method: str, headers: dict[str, str] | None = None, target: str | None = None, body: bytes = b""
+    ) -> Reply:
         """Send, then read up to the reply; packets before it are kept."""
-        await self.send(method, headers, target)
+        await self.send(method, headers, target, body)
         while not isinstance(item := await self.next(), Reply):
             pass
         return item
@@ -438,6 +444,40 @@ async def test_a_range_the_camera_cannot_read_is_refused_and_the_play_goes_on_as
     assert recorded.assert_played(played.frames, parse_range(play.header("Range"), recorded.start).start) == 0
     last = len(played.frames) - 1
     assert recorded.seconds(last) <= 1.2 + SLACK < recorded.seconds(last + 1) + 2 * SLACK  # to the stop asked
+
+
+# --- requests a session refuses ----------------------------------------------------------------------------------
+
+
+async def test_renewing_a_recordings_stream_is_answered_and_changes_nothing_in_its_play(recorded: Recorded):
+    """``Renew-Stream: yes`` (WIRE.md §7) is 200 for a recording: every key frame already carries its parameter
+    sets, so there is nothing to renew, and the play goes on frame after frame. A parameter the camera does not
+    know is 451 with its line echoed (RFC 2326 §10.9), a body that is not text/parameters 415; neither is acted
+    on."""
+    player = await Player.open(recorded)  # real time: the play is still going when the requests come
+    try:
+        session, _ = await player.setup()
+        play = await player.request("PLAY", {"Session": session, "Range": "npt=0-1.2"})
+        while len(Played.of(player.packets).frames) < 3:
+            await player.next()
+        parameters = {"Session": session, "Content-Type": "text/parameters"}
+        renewed = await player.request("SET_PARAMETER", parameters, body=b"Renew-Stream: yes\r\n")
+        unknown = await player.request("SET_PARAMETER", parameters, body=b"Renew-Stream: yes\r\nBrightness: 70\r\n")
+        as_json = {"Session": session, "Content-Type": "application/json"}
+        wrong_type = await player.request("SET_PARAMETER", as_json, body=b'{"Renew-Stream": "yes"}')
+        await player.until_bye()
+    finally:
+        await player.close()
+    assert (renewed.status, renewed.header("Session")) == (200, session)
+    assert (unknown.status, unknown.reason) == (451, "Parameter Not Understood")
+    assert unknown.header("Content-Type") == "text/parameters"
+    assert unknown.body.decode().split("\r\n") == ["Brightness: 70", ""]
+    assert (wrong_type.status, wrong_type.reason) == (415, "Unsupported Media Type")
+    played = Played.of(player.packets)
+    played.assert_in_sequence()
+    assert recorded.assert_played(played.frames, parse_range(play.header("Range"), recorded.start).start) == 0
+    last = len(played.frames) - 1
+    assert recorded.seconds(last) <= 1.2 + SLACK < recorded.seconds(last + 1) + 2 * SLACK
 
 
 # --- PAUSE and resume --------------------------------------------------------------------------------------------

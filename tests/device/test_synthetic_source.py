@@ -21,6 +21,7 @@ from device.clock import ManualClock, SystemClock
 from device.media import timestrip
 from device.media.font import GLYPH_HEIGHT, GLYPHS, draw_text, text_size
 from device.media.synthetic import (
+    MIN_KEY_INTERVAL,
     EncodedFrame,
     FrameQueue,
     SourceOptions,
@@ -205,6 +206,34 @@ def test_the_gop_can_be_chosen():
     frames = encode_live(source, 13)
     assert [f.pts for f in frames if f.keyframe] == [0, 4, 8, 12]
     assert frames[0].time_base == Fraction(1001, 30000)
+
+
+def test_a_key_frame_asked_for_comes_next_but_never_sooner_than_half_a_second_after_the_last():
+    """A viewer renewing its stream gets a key frame at once; one asking on every frame (the source may be a
+    recording's too) gets one every `MIN_KEY_INTERVAL`, and the GOP counts on from the last one made."""
+    source = make_source()  # 15 fps, a key frame every 30 frames
+    keys = []
+    for pts in range(120):
+        if pts == 40 or 60 <= pts < 75:
+            source.request_key_frame()
+        keys += [f.pts for f in source.produce(pts, START + timedelta(seconds=pts / FPS)) if f.keyframe]
+    # 40 at once, and the GOP counts from it; asked on every frame from 60 to 74: one every 8 frames (0.53 s),
+    # the last ask honoured at 76; then 30 frames on, as ever
+    assert keys == [0, 30, 40, 60, 68, 76, 106]
+    assert all((b - a) / FPS >= MIN_KEY_INTERVAL for a, b in itertools.pairwise(keys))
+
+
+async def test_a_restarted_queue_drops_what_it_holds_and_starts_again_at_the_next_key_frame():
+    source = make_source(gop=5)
+    queue = source.subscribe()
+    frames = encode_live(source, 16)
+    for frame in frames[:8]:
+        source.publish(frame)
+    queue.restart()
+    for frame in frames[8:]:
+        source.publish(frame)
+    assert [f.pts for f in drain(queue)] == [10, 11, 12, 13, 14, 15]
+    assert queue.dropped == 0  # given up by the reader, not lost to overflow
 
 
 @pytest.mark.parametrize("codec", ["h264", "jpeg"])
