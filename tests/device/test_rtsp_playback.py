@@ -5,22 +5,28 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import io
 import itertools
 import shutil
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import av
 import pytest
 
+from device.backfill import backfill
 from device.rtsp import rtp
 from device.rtsp.playback import Recording, from_keyframe, parameter_sets, read_block, start_block
 from device.rtsp.sdp import h264_sdp
+from device.storage.layout import RecordingMeta, VideoAttributes, make_token
+from tests.conftest import _start
 from tests.device.disk_client import get_xml, mkv_files, param_update
+from tests.device.test_backfill import open_store
 from tests.device.test_recorder import FPS, decode_times, frames, make_store, new_session
 from tests.device.test_recording_api import cgi, wait_recorded
 from tests.device.test_rtsp_core import RtspClient, digest_params, md5_authorization
-from tests.support.device_process import VIEWER
+from tests.support.device_process import SERIAL, VIEWER
 
 STREAM = "/axis-media/media.amp"
 needs_ffmpeg = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="FFmpeg is not installed")
@@ -181,6 +187,67 @@ def test_an_unknown_recording_is_404_and_a_wrong_password_401(recorded):
     wrong = probe(playback_url(camera, recording_id, password="not-the-password"))
     assert wrong.returncode != 0
     assert "401" in wrong.stderr, wrong.stderr
+
+
+def h265_clip(seconds: int) -> bytes:
+    """Real H.265 in Matroska, 160x90 at 10 fps: what an Axis camera set to H.265 leaves on its card."""
+    out = io.BytesIO()
+    with av.open(out, "w", format="matroska") as container:
+        stream = container.add_stream("libx265", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 160, 90, "yuv420p"
+        stream.options = {"preset": "ultrafast", "x265-params": "log-level=error"}
+        for n in range(seconds * 10):
+            picture = av.VideoFrame(160, 90, "yuv420p")
+            for plane in picture.planes:
+                plane.update(bytes([(n * 9) % 200 + 16]) * plane.buffer_size)
+            picture.pts = n
+            container.mux(stream.encode(picture))
+        container.mux(stream.encode(None))
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def h265_recording(tmp_path_factory):
+    """A camera whose card holds a finished H.265 recording of 2 s, written through the store before it starts."""
+    data = tmp_path_factory.mktemp("camera-with-h265")
+    backfill(data, 0, serial=SERIAL)  # lays out the data dir: identity, params, a formatted card
+    store = open_store(data)
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
+    video = VideoAttributes(160, 90, "10:1", "video/x-h265")
+    meta = RecordingMeta(make_token(start, store.zone, store.serial), "1", start, video=video)
+    try:
+        recording = store.begin_recording(meta)
+        block = recording.begin_block(start)
+        block.write(h265_clip(2))
+        block.close(start + timedelta(seconds=2))
+        recording.finish(start + timedelta(seconds=2))
+    finally:
+        store.close()
+    camera = _start(data, [])
+    yield camera, meta.id
+    camera.stop()
+
+
+@pytest.mark.functional
+async def test_an_h265_recording_is_listed_but_refused_over_rtsp_as_unsupported_media(h265_recording):
+    """415 Unsupported Media Type, with the reason, at DESCRIBE and at a SETUP sent without one (ffmpeg and
+    GStreamer describe first; a client that knows the track URL need not)."""
+    camera, recording_id = h265_recording
+    listed = get_xml(camera, "/axis-cgi/record/list.cgi", recordingid=recording_id).find(".//recording/video")
+    assert listed.get("mimetype") == "video/x-h265"  # the camera has it, and says what it is
+    client = await RtspClient.connect(camera)
+    try:
+        url = f"rtsp://{camera.host}:{camera.rtsp_port}{STREAM}?recordingid={recording_id}"
+        signed = await playback_signer(client, url)
+        described = await signed("DESCRIBE", url, {"Accept": "application/sdp"})
+        track = f"rtsp://{camera.host}:{camera.rtsp_port}{STREAM}/trackID=1?recordingid={recording_id}"
+        set_up = await signed("SETUP", track, {"Transport": "RTP/AVP/TCP;unicast;interleaved=0-1"})
+    finally:
+        await client.close()
+    for reply in (described, set_up):
+        assert (reply.status, reply.reason) == (415, "Unsupported Media Type")
+        assert "video/x-h265" in reply.body.decode()
+        assert reply.header("Session") is None  # no session was made
 
 
 async def playback_signer(client, url: str):

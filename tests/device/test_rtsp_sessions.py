@@ -449,6 +449,59 @@ async def test_a_range_the_camera_cannot_read_is_refused_and_the_play_goes_on_as
 # --- requests a session refuses ----------------------------------------------------------------------------------
 
 
+async def test_a_new_transport_is_refused_while_playing_and_taken_while_paused(recorded: Recorded):
+    """455 Method Not Valid in This State: SETUP cannot move a session that is sending. Paused, it can, and the
+    play resumes on the new channels, no frame lost or sent twice."""
+    player = await Player.open(recorded)  # real time
+    try:
+        session, _ = await player.setup()
+        play = await player.request("PLAY", {"Session": session, "Range": "npt=0-1.2"})
+        assert play.status == 200
+        while len(Played.of(player.packets).frames) < 3:
+            await player.next()
+        moved = {"Session": session, "Transport": "RTP/AVP/TCP;unicast;interleaved=2-3"}
+        refused = await player.request("SETUP", moved, player.track)
+        assert (refused.status, refused.reason) == (455, "Method Not Valid in This State")
+        assert refused.header("Session") == session
+        assert (await player.request("PAUSE", {"Session": session})).status == 200
+        paused_at = len(player.packets)
+        taken = await player.request("SETUP", moved, player.track)
+        assert taken.status == 200
+        assert (taken.header("Transport") or "").startswith("RTP/AVP/TCP;unicast;interleaved=2-3")
+        assert (await player.request("PLAY", {"Session": session})).status == 200
+        await player.until_bye()
+    finally:
+        await player.close()
+    assert {p.channel for p in player.packets[:paused_at]} == {0, 1}
+    assert {p.channel for p in player.packets[paused_at:]} == {2, 3}
+    played = Played.of(player.packets)
+    played.assert_in_sequence()
+    assert recorded.assert_played(played.frames, parse_range(play.header("Range"), recorded.start).start) == 0
+
+
+async def test_one_session_plays_one_stream_so_setting_up_another_in_it_is_refused(recorded: Recorded):
+    """459 Aggregate Operation Not Allowed: a SETUP naming the session for the live view (another stream) is not
+    added to it; the session still plays its recording."""
+    camera = recorded.camera
+    player = await Player.open(recorded, pull=True)
+    try:
+        session, _ = await player.setup()
+        host, port = camera.host, camera.rtsp_port  # type: ignore[attr-defined]
+        live = f"rtsp://{host}:{port}{STREAM}/trackID=1?resolution=320x180&fps=10"
+        other = {"Session": session, "Transport": "RTP/AVP/TCP;unicast;interleaved=2-3"}
+        refused = await player.request("SETUP", other, live)
+        assert (refused.status, refused.reason) == (459, "Aggregate Operation Not Allowed")
+        assert refused.header("Session") == session
+        play = await player.request("PLAY", {"Session": session, "Range": "npt=0-1"})
+        assert play.status == 200
+        await player.until_bye()
+    finally:
+        await player.close()
+    played = Played.of(player.packets)
+    assert {p.channel for p in player.packets} == {0, 1}
+    assert recorded.assert_played(played.frames, parse_range(play.header("Range"), recorded.start).start) == 0
+
+
 async def test_renewing_a_recordings_stream_is_answered_and_changes_nothing_in_its_play(recorded: Recorded):
     """``Renew-Stream: yes`` (WIRE.md §7) is 200 for a recording: every key frame already carries its parameter
     sets, so there is nothing to renew, and the play goes on frame after frame. A parameter the camera does not
