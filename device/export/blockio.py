@@ -5,6 +5,10 @@ keyframes.py), and the header of a block is everything before its first cluster,
 key frame on`` is itself a valid Matroska file (see BlockMuxer). FFmpeg then demuxes from the key frame without
 reading the minutes of video before it. Bytes come through ``RecordingStore.read``, so encrypted cards export
 too; a window is read at a time, which keeps memory flat and decrypts each chunk once.
+
+A block can vanish while an export reads it (cleanup or remove.cgi deletes it after the plan listed it). The
+reader raises :class:`BlockReadError` then, and remembers it: FFmpeg, reading through it, may report the failure
+as a damaged file, which the export must not take for a block cut short by a power loss and step over.
 """
 
 from __future__ import annotations
@@ -15,6 +19,14 @@ from device.storage.files import StorePath
 from device.storage.store import RecordingStore
 
 WINDOW = 1 << 20
+
+
+class BlockReadError(OSError):
+    """A block of the export could not be read (gone, or the card failing): the source failed, not the output."""
+
+    @classmethod
+    def wrap(cls, exc: OSError) -> BlockReadError:
+        return cls(exc.errno, exc.strerror, exc.filename)
 
 
 class BlockReader(io.RawIOBase):
@@ -33,7 +45,12 @@ class BlockReader(io.RawIOBase):
         if begin < header_size:
             raise ValueError(f"a cluster cannot start inside the header ({begin} < {header_size})")
         self._store, self._path, self._growing = store, path, growing
-        size = store.plain_size(path, growing)
+        self.failure: BlockReadError | None = None
+        """The read that failed, whatever FFmpeg made of it."""
+        try:
+            size = store.plain_size(path, growing)
+        except OSError as exc:
+            raise BlockReadError.wrap(exc) from exc
         self._header = header_size
         self._begin = begin
         self._end = size if end is None else min(end, size)
@@ -76,7 +93,11 @@ class BlockReader(io.RawIOBase):
     def _slice(self, physical: int, length: int) -> bytes:
         window_end = self._window_start + len(self._window)
         if not (self._window_start <= physical and physical + length <= window_end):
+            try:
+                self._window = self._store.read(self._path, physical, max(WINDOW, length), self._growing)
+            except OSError as exc:
+                self.failure = BlockReadError.wrap(exc)
+                raise self.failure from exc
             self._window_start = physical
-            self._window = self._store.read(self._path, physical, max(WINDOW, length), self._growing)
         offset = physical - self._window_start
         return self._window[offset : offset + length]

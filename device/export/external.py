@@ -1,7 +1,8 @@
 """exporttoexternal.cgi's jobs: one export at a time to the USB disk, each a job with progress.
 
 The file is written as ``.<name>.partial`` next to its target and renamed when complete, so the stick never
-holds a file that looks finished but is not; a failed or interrupted export removes its partial file. An
+holds a file that looks finished but is not; a failed or interrupted export removes its partial file, and its
+error says whether the stick failed (210) or the recording did (10: a block removed under the export). An
 existing file of the same name is replaced, as a person who chose that name expects. getjobstatus.cgi answers
 for running jobs and the last five finished ones (the spec's number).
 """
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from device.export.archive import random_zip_name
+from device.export.blockio import BlockReadError
+from device.export.failures import read_failure
 from device.export.plan import ExportError, ExportPlan, ExportRequest
 from device.export.produce import produce
 from device.export.remux import ExportCancelled, NothingToExport, SeekableOutput, Sink
@@ -101,6 +104,9 @@ class ExternalExports:
         except DiskFullError:
             _remove(partial)
             raise JobFailed("The USB disk became full during the export.", 210) from None
+        except BlockReadError as exc:  # the recording's side failed, not the stick: not 210
+            _remove(partial)
+            raise JobFailed(read_failure(exc), 10) from None
         except OSError as exc:
             _remove(partial)
             raise JobFailed(f"Writing to the USB disk failed: {exc.strerror or exc}.", 210) from None

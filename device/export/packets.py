@@ -2,7 +2,8 @@
 
 Shared by the exporter (which muxes them) and play.cgi (which sends MJPEG frames as they are). Each block is
 read from its first key frame in range (blockio.BlockReader); a block that does not open, or is cut short by a
-power loss or because it is still being written, yields the packets it holds.
+power loss or because it is still being written, yields the packets it holds. A block that can no longer be
+read at all (deleted under the export) ends the iteration with BlockReadError.
 
 A packet's time is the block's start plus whole milliseconds, rounded down (the muxer's time base), while the
 key-frame index, and so the plan's start, keeps the capture time to the microsecond: the start is compared in the
@@ -39,13 +40,17 @@ _MS = timedelta(milliseconds=1)
 
 def range_packets(plan: ExportPlan) -> Generator[RangePacket, None, None]:
     """Every packet from the plan's start key frame to its stop. Blocking: iterate in a worker thread; close the
-    generator when stopping early, so the block open at the time is closed at once."""
+    generator when stopping early, so the block open at the time is closed at once. Raises BlockReadError when a
+    block of the range cannot be read (gone from the card): the packets would skip a part of the range, and an
+    export that went on would look whole."""
     for piece in plan.pieces:
         first = piece.start + (plan.start - piece.start) // _MS * _MS
         reader = BlockReader(plan.store, piece.path, piece.header_size, piece.begin, piece.end, piece.growing)
         try:
             container = av.open(reader, "r", format="matroska")
         except av.error.FFmpegError:
+            if reader.failure is not None:
+                raise reader.failure from None
             continue
         with container:
             stream = container.streams.video[0]
@@ -59,4 +64,6 @@ def range_packets(plan: ExportPlan) -> Generator[RangePacket, None, None]:
                     if moment >= first:
                         yield RangePacket(packet, moment, piece, stream)
             except av.error.FFmpegError:
-                pass  # a block cut short: keep what it held
+                if reader.failure is not None:
+                    raise reader.failure from None
+                # a block cut short: keep what it held

@@ -294,10 +294,7 @@ def _keyframes(
         return frames, True
     path = store.root / Path(block.mkv)
     growing = block.meta.status != "Complete"
-    try:
-        found = scan(store.read(path, growing=growing))
-    except OSError:
-        return [], False
+    found = scan(store.read(path, growing=growing))
     frames = found.keyframes(block.meta.start)
     per_frame = len({f.offset for f in found.frames}) == len(found.frames)
     if frames and per_frame and not growing:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import quote
@@ -18,10 +19,12 @@ from urllib.parse import quote
 from aiohttp import web
 
 from device.export.archive import random_zip_name
+from device.export.failures import read_failure
 from device.export.formats import FORMATS, MATROSKA
 from device.export.pipe import stream_from_thread
 from device.export.plan import ExportError, ExportPlan, ExportRequest, find_store, locate_recording, plan_export
 from device.export.produce import produce
+from device.export.remux import NothingToExport
 from device.export.usb import USB_DISK
 from device.http.args import cgi_args
 from device.http.keys import services_of, state_of
@@ -36,12 +39,17 @@ KB = 1024
 
 
 async def _plan(request: web.Request, export: ExportRequest) -> ExportPlan:
+    """The plan, or the API's refusal. A block the index lists but the disk no longer has (cleanup or remove.cgi
+    deleted it meanwhile), or an index that does not read, is error 10 with words for it, not an HTTP 500."""
     now: datetime = state_of(request).clock.now()
     try:
         store = find_store(services_of(request).disks, export.disk_id)
         return await asyncio.to_thread(plan_export, store, export, now)
     except ExportError as exc:
         raise ApiFailure(exc.code, exc.description) from None
+    except (OSError, sqlite3.Error) as exc:
+        log.exception("the export of %s could not be planned", export.recording_id)
+        raise ApiFailure(10, read_failure(exc)) from None
 
 
 async def schemaversions_cgi(_request: web.Request) -> web.Response:
@@ -113,8 +121,11 @@ async def _stream(
         first = await anext(chunks)
     except Exception as exc:  # nothing was sent yet: the API's own error
         await chunks.aclose()
-        log.warning("export of %s could not start: %s", plan.recording.id, exc)
-        raise ApiFailure(10, f"Error while processing the request: {exc}") from None
+        if isinstance(exc, NothingToExport):
+            log.warning("export of %s could not start: %s", plan.recording.id, exc)
+        else:
+            log.exception("export of %s could not start", plan.recording.id)
+        raise ApiFailure(10, read_failure(exc)) from None
     response = web.StreamResponse(
         headers={"Content-Type": content_type, "Content-Disposition": content_disposition(name)}
     )

@@ -6,6 +6,7 @@ as HTTP 200 with the error in the body, in the three styles of AMBIGUITIES.md G-
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ from device.errors import CodedError
 from device.http.args import cgi_args
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+log = logging.getLogger(__name__)
 
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 SCHEMA_BASE = "http://www.axis.com/vapix/http_cgi/"
@@ -109,7 +111,13 @@ VersionedHandler = Callable[[web.Request, Args], Awaitable[web.StreamResponse]]
 
 def versioned(api: XmlApi, error_wrapper: str | None = None) -> Callable[[VersionedHandler], Handler]:
     """Wrap an XML API handler: check `schemaversion` first (20, 40), and answer any CodedError (ApiFailure, or a
-    component's own refusal) as the API's GeneralError, so each handler only says what is wrong."""
+    component's own refusal) as the API's GeneralError, so each handler only says what is wrong.
+
+    Any other failure (a file gone from the card, a locked index) is still the API's answer, error 10 "Error while
+    processing the request", which every one of these APIs has: a client parses the XML it was promised instead
+    of an HTTP 500 page, and the traceback goes to the log for whoever fixes it. Once a handler has sent bytes (a
+    streamed export), no answer can follow them: the failure is raised on, and aiohttp drops the connection, so
+    the client sees the transfer cut short rather than a file that looks whole."""
 
     def wrap(handler: VersionedHandler) -> Handler:
         async def run(request: web.Request) -> web.StreamResponse:
@@ -121,10 +129,23 @@ def versioned(api: XmlApi, error_wrapper: str | None = None) -> Callable[[Versio
                 return await handler(request, args)
             except CodedError as exc:  # ApiFailure, and the refusals of the components (ExportError, ShareError)
                 return xml_response(api.error(exc.code, exc.description, error_wrapper))
+            except web.HTTPException:
+                raise
+            except Exception as exc:
+                if request.writer.output_size > 0:  # headers (and maybe a body) already went out
+                    raise
+                log.exception("%s failed unexpectedly", request.path)
+                return xml_response(api.error(10, unexpected_failure(exc), error_wrapper))
 
         return run
 
     return wrap
+
+
+def unexpected_failure(exc: BaseException) -> str:
+    """Error 10's description for a failure no component foresaw: what went wrong, in words, without the host's
+    paths (the log has them)."""
+    return f"Error while processing the request: unexpected {type(exc).__name__} (see the camera's log)."
 
 
 def xml_response(root: etree._Element) -> web.Response:

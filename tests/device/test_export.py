@@ -500,3 +500,55 @@ def test_blocks_that_fail_between_planning_and_reading_end_the_usb_job_with_10(c
     assert job is not None
     assert wait_done(camera, job.get("JobId")).findtext(".//GeneralError/ErrorCode") == "10"
     assert list(usb_root.iterdir()) == []
+
+
+def error_of(root: etree._Element) -> tuple[int | None, str]:
+    return error_code(root), root.findtext(".//GeneralError/ErrorDescription") or ""
+
+
+def test_a_block_removed_after_the_recording_was_listed_is_error_10_and_the_camera_carries_on(camera):
+    """Cleanup or remove.cgi deletes a block the viewer's list still shows. Properties, the download and the USB
+    export answer the API's error 10 with words for it (not an HTTP 500 page), the traceback goes to the camera's
+    log, and the camera goes on exporting its other recordings."""
+    recording_id = cgi(camera, "record.cgi", diskid="SD_DISK", options="resolution=320x180&fps=10").get("recordingid")
+    wait_recorded(camera, recording_id, seconds=2)
+    cgi(camera, "stop.cgi", recordingid=recording_id)
+    scanned_id = sample(camera, seconds=6, blockseconds=2)  # no key-frame rows: its blocks are scanned
+    intact = {"recordingid": sample(camera, seconds=4, blockseconds=2)}
+    (recorded_block,) = mkv_files(camera, recording_id)  # the recorder's: its key frames are in the index
+    recorded_block.unlink()
+    mkv_files(camera, scanned_id)[1].unlink()
+    usb_root = Path(scenario(camera, "attach")["path"])
+
+    for recording in ({"recordingid": recording_id}, {"recordingid": scanned_id}):
+        code, description = error_of(export_xml(camera, "properties", schemaversion="1", diskid="SD_DISK", **recording))
+        assert code == 10
+        assert "no longer on the disk" in description
+        assert "sdcard" not in description  # the host's paths stay in the log
+        assert refusal(camera, recording) == 10
+        assert error_code(to_usb(camera, recording)) == 10
+    assert "Traceback" in (camera.data_dir / "stderr.log").read_text()
+
+    assert list(usb_root.iterdir()) == []
+    assert recordings(camera)
+    assert properties(camera, intact)["RecordingId"] == intact["recordingid"]
+    response = export(camera, intact)
+    assert response.headers["content-type"] == "video/x-matroska"
+    with av.open(io.BytesIO(response.content)) as container:
+        assert sum(1 for _ in container.decode(video=0)) == 40  # 4 s at 10 fps, every frame
+
+
+def test_a_block_removed_during_a_usb_export_fails_the_job_with_10_not_as_a_usb_fault(camera):
+    """The stick is fine; the recording lost a block under the export. The job says so (10, not the USB disk's
+    210) and leaves no partial file."""
+    recording_id = sample(camera, seconds=6, blockseconds=2)
+    usb_root = Path(scenario(camera, "attach")["path"])
+    scenario(camera, "speed", bytespersecond="4000")
+    job_id = to_usb(camera, {"recordingid": recording_id}, filepath="door.mkv").find(".//ExportToExternal").get("JobId")
+    until(lambda: int(job_status(camera, job_id).find(".//JobStatus").get("Progress")) > 0, timeout=20)
+    mkv_files(camera, recording_id)[-1].unlink()
+
+    (failed,) = until(lambda: list(job_status(camera, job_id).iter("GeneralError")), timeout=60)
+    assert failed.findtext("ErrorCode") == "10"
+    assert "no longer on the disk" in failed.findtext("ErrorDescription")
+    assert list(usb_root.iterdir()) == []

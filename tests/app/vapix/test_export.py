@@ -180,16 +180,22 @@ async def test_an_export_to_the_usb_disk_is_followed_to_its_end_or_its_failure(c
         assert unknown.value.code == 190
 
 
-async def test_a_transfer_cut_short_leaves_no_file(tmp_path_factory, tmp_path: Path):
-    """The camera dies while a 40 MB clip is on its way: the download fails as a lost connection, and the half
-    file is gone."""
+async def camera_with_a_big_recording(tmp_path_factory, name: str):
+    """A camera whose one recording is a 40 MB block (40 s at 8 Mbit/s): a download of it is still on its way
+    when something happens to the camera. (The camera, the recording's span)"""
     from bench.clips import encode_clip
     from bench.export_throughput import build_span
     from tests.conftest import _start
 
-    data = tmp_path_factory.mktemp("camera-that-dies")
+    data = tmp_path_factory.mktemp(name)
     span = await asyncio.to_thread(build_span, data, encode_clip(640, 360, 15, 2, 8_000_000), 40 * 1024**2)
-    device = _start(data, [])
+    return _start(data, []), span
+
+
+async def test_a_transfer_cut_short_leaves_no_file(tmp_path_factory, tmp_path: Path):
+    """The camera dies while a 40 MB clip is on its way: the download fails as a lost connection, and the half
+    file is gone."""
+    device, span = await camera_with_a_big_recording(tmp_path_factory, "camera-that-dies")
     try:
         async with transport_for(device, "viewer") as transport:
 
@@ -199,6 +205,31 @@ async def test_a_transfer_cut_short_leaves_no_file(tmp_path_factory, tmp_path: P
 
             with pytest.raises(ConnectionFailed):
                 await Exports(transport).download(ExportRange(span.recording_id, "SD_DISK"), tmp_path, progress)
+    finally:
+        device.stop()
+    assert await asyncio.to_thread(os.listdir, tmp_path) == []
+
+
+async def test_a_block_removed_mid_transfer_cuts_the_download_short_and_leaves_no_file(
+    tmp_path_factory, tmp_path: Path
+):
+    """Cleanup deletes the recording's block while the clip is on its way. The camera cannot finish the file and
+    has already said 200, so it ends the connection before the end of the body: the download fails as a lost
+    connection rather than saving half a video as a whole one, and the camera goes on answering."""
+    device, span = await camera_with_a_big_recording(tmp_path_factory, "camera-losing-a-block")
+    try:
+        async with transport_for(device, "viewer") as transport:
+            exports = Exports(transport)
+
+            def progress(_got: int, _expected: int | None) -> None:
+                for block in span.blocks:
+                    block.unlink(missing_ok=True)
+
+            with pytest.raises(ConnectionFailed):
+                await exports.download(ExportRange(span.recording_id, "SD_DISK"), tmp_path, progress)
+            with pytest.raises(ApiError) as gone:
+                await exports.properties(ExportRange(span.recording_id, "SD_DISK"))
+            assert gone.value.code == 10
     finally:
         device.stop()
     assert await asyncio.to_thread(os.listdir, tmp_path) == []
