@@ -8,7 +8,8 @@ it ("a best effort response"); one entirely outside it is 150 or 160.
 The start snaps back to the key frame at or before it (properties.cgi's Starttime, and the first frame of the
 file); the stop is as asked, or the recording's end (now, for an ongoing recording). Each block of the range
 becomes a :class:`Piece`: the plaintext bytes to copy, from a key frame's cluster, found in the key-frame index
-(or by scanning the block when the index has no rows for it, e.g. after a repair rebuilt the index).
+(or by scanning the block a window at a time when the index has no rows for it, e.g. after a repair rebuilt the
+index: device/export/keyscan.py).
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from pathlib import Path
 
 from device.errors import CodedError
 from device.export.formats import ENCRYPTIONS, FORMATS, MATROSKA, ExportFormat
+from device.export.keyscan import scan_keyframes
 from device.recorder import keyframes
-from device.recorder.muxer import scan
 from device.storage.files import StorePath
 from device.storage.index import IndexedBlock, RecordingFilter
 from device.storage.layout import RecordingMeta, parse_client_time
@@ -294,9 +295,7 @@ def _keyframes(
         return frames, True
     path = store.root / Path(block.mkv)
     growing = block.meta.status != "Complete"
-    found = scan(store.read(path, growing=growing))
-    frames = found.keyframes(block.meta.start)
-    per_frame = len({f.offset for f in found.frames}) == len(found.frames)
+    frames, per_frame = scan_keyframes(store, path, block.meta.start, growing)
     if frames and per_frame and not growing:
         with contextlib.suppress(sqlite3.Error):
             keyframes.add_keyframes(conn, block.meta.token, frames)

@@ -316,6 +316,25 @@ def scan(data: bytes) -> Scan:
     return result
 
 
+def scan_clusters(data: bytes, offset: int, scale_ns: int) -> tuple[list[ScannedFrame], int]:
+    """:func:`scan` a window at a time: the frames of the whole clusters in `data`, a read of a block from
+    plaintext `offset` on, where a top-level element starts (the first cluster, or where the last read stopped);
+    and how much of `data` the whole elements take up, so the next read starts at ``offset`` plus that. Frame
+    offsets are the block's (`offset` plus the position in `data`). A block too large to hold in memory is
+    walked in bounded reads this way; `scale_ns` is the block's TimestampScale (:func:`video_track`)."""
+    result = Scan()
+    pos = 0
+    while pos < len(data):
+        element = _element(data, pos)
+        if element is None or element[2] < 0 or element[1] + element[2] > len(data):
+            break
+        ident, body, size = element
+        if ident == CLUSTER:
+            _scan_cluster(data, offset + pos, body, body + size, scale_ns, result)
+        pos = body + size
+    return result.frames, pos
+
+
 def _scan_cluster(data: bytes, offset: int, body: int, end: int, scale_ns: int, result: Scan) -> None:
     base = 0
     for child, cbody, csize in _children(data, body, end):

@@ -23,8 +23,10 @@ from lxml import etree
 
 from device.backfill import backfill
 from device.media import timestrip
+from device.recorder import keyframes
+from device.storage.layout import INDEX_NAME
 from tests.conftest import _start
-from tests.device.disk_client import get, get_xml, mkv_files, sample, until
+from tests.device.disk_client import card, get, get_xml, mkv_files, sample, until
 from tests.device.test_recording_api import cgi, wait_recorded
 from tests.support.device_process import CREDENTIALS, SERIAL
 
@@ -213,6 +215,34 @@ def test_a_clip_starts_at_the_key_frame_before_the_asked_start_and_ends_at_the_a
 
     unsnapped = export(history, long_recording, **asked)  # a start between key frames snaps back all the same
     assert strip_times(unsnapped.content, limit=1)[0] == times[0]
+
+
+def test_without_its_key_frame_rows_a_recording_still_exports_from_the_right_key_frame(history, long_recording):
+    """A repair rebuilt the card's index without the key-frame rows: the camera finds the key frames in the blocks
+    themselves, names the same start, sends its frame first, and puts the rows back."""
+    start, stop = time_of(long_recording["starttime"]), time_of(long_recording["stoptime"])
+    begin = start + (stop - start) * 0.6 + timedelta(seconds=0.7)
+    asked = {
+        "starttime": f"{begin:%Y-%m-%dT%H:%M:%S.%f}Z",
+        "stoptime": f"{begin + timedelta(seconds=20):%Y-%m-%dT%H:%M:%SZ}",
+    }
+    indexed = properties(history, long_recording, **asked)
+    db = keyframes.ensure_keyframe_table(card(history) / INDEX_NAME)
+    try:
+        rows = "SELECT token FROM blocks WHERE recording_id=?"
+        tokens = [token for (token,) in db.execute(rows, (long_recording["recordingid"],))]
+        assert len(tokens) > 1
+        for token in tokens:
+            keyframes.delete_keyframes(db, token)
+
+        scanned = properties(history, long_recording, **asked)
+        assert scanned["Starttime"] == indexed["Starttime"]
+        first = strip_times(export(history, long_recording, **asked).content, limit=1)[0]
+        assert abs(first - time_of(indexed["Starttime"])) < timedelta(milliseconds=2)
+        properties(history, long_recording)  # the whole recording: every block scanned
+        assert all(keyframes.keyframes_for(db, token) for token in tokens)
+    finally:
+        db.close()
 
 
 def test_a_range_reaching_outside_the_recording_is_cut_to_it(history, long_recording):

@@ -1,16 +1,19 @@
 """The export engine on a real store: the same video out of plain and encrypted cards, from a block still being
-written, and from a card whose key-frame index was lost (a repair rebuilds the index without it)."""
+written, and from a card whose key-frame index was lost (a repair rebuilds the index without it), without holding
+a large block in memory."""
 
 from __future__ import annotations
 
 import io
 import itertools
+import tracemalloc
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import av
 import pytest
 
+from device.export.blockio import WINDOW
 from device.export.formats import MATROSKA
 from device.export.plan import ExportError, ExportRequest, plan_export
 from device.export.remux import ExportCancelled, remux
@@ -101,6 +104,41 @@ def test_without_key_frame_rows_the_blocks_are_scanned_and_the_rows_restored(tmp
     times = decode_times(export_bytes(store, session.recording_id, START + timedelta(seconds=15)))
     assert times[0] <= START + timedelta(seconds=15)
     assert keyframes.keyframes_for(db, session.blocks[-1])
+    db.close()
+
+
+def test_a_large_block_without_key_frame_rows_is_scanned_a_window_at_a_time(tmp_path: Path, encrypted: bool):
+    """A 24 MB block (8 Mbit/s, a key frame a second) whose rows a repair lost: the plan finds the same key frame
+    and offsets as the index gave, holding a few windows of the block in memory, never the block."""
+    from bench.clips import encode_clip, looped
+
+    store = make_store(tmp_path / "card", encrypted)
+    clip = encode_clip(640, 360, FPS, 2, 8_000_000, gop=FPS)
+    session = new_session(store, split=300)
+    count = round(24 * 1024**2 / clip.bytes_per_frame)
+    for frame in looped(clip, START, count):
+        session.feed(frame)
+    session.finish()
+    (block,) = session.blocks
+    size = store.plain_size(store.root / store.index.blocks(session.recording_id)[0].mkv)
+    assert size > 20 * WINDOW
+    asked = ExportRequest(session.recording_id, "SD_DISK", MATROSKA, START + timedelta(seconds=17.3))
+    indexed = plan_export(store, asked, NOW)
+
+    db = keyframes.ensure_keyframe_table(store.root / INDEX_NAME)
+    keyframes.delete_keyframes(db, block)
+    tracemalloc.start()
+    try:
+        scanned = plan_export(store, asked, NOW)
+        _now, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert scanned.start == indexed.start == START + timedelta(seconds=17)
+    assert [(p.begin, p.end, p.header_size) for p in scanned.pieces] == [
+        (p.begin, p.end, p.header_size) for p in indexed.pieces
+    ]
+    assert peak < 6 * WINDOW  # a few windows (and their decryption), against 1x (3x encrypted) the block before
+    assert len(keyframes.keyframes_for(db, block)) == -(-count // FPS)  # and its rows put back
     db.close()
 
 
