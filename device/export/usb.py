@@ -8,6 +8,7 @@ fill it without filling the host. Paths inside it are checked as a FAT-formatted
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path, PurePosixPath
@@ -16,6 +17,7 @@ from device.persist import read_json, write_json_atomic
 
 USB_DISK = "USB_DISK"
 _FAT_FORBIDDEN = set('<>:"|?*')
+_DRIVE = re.compile(r"[A-Za-z]:")
 
 
 class InvalidPath(ValueError):
@@ -79,16 +81,25 @@ class UsbDisk:
     def target(self, filepath: str | None, default_name: str) -> tuple[str, Path]:
         """(the path as the API reports it, the file on the host) for `filepath`: relative to the disk's root,
         folders made as needed by the caller; empty means `default_name` at the root, and a path ending in "/"
-        means `default_name` in that folder. Raises InvalidPath."""
-        text = (filepath or "").strip().replace("\\", "/")
+        means `default_name` in that folder. Raises InvalidPath.
+
+        The spec's rule is literal, "No .. are allowed in the path": any ``..`` is refused, ``a..b.mkv`` too
+        (AMBIGUITIES.md E-8), which no reading of a path can turn into a way out. Backslashes separate folders, as
+        a Windows user writes them. The disk is the whole of the path's world: a leading "/" (or "\\") means its
+        root, so ``/clips/a.mkv`` is ``clips/a.mkv`` on the disk; a drive letter (``C:``) names nothing on it and
+        is refused, as the colon is on a FAT stick anyway."""
+        text = (filepath or "").strip()
+        if ".." in text:
+            raise InvalidPath("No '..' is allowed in the file path.")
+        if _DRIVE.match(text):
+            raise InvalidPath(f"'{text[:2]}' is a drive letter: give the path from the USB disk's root instead.")
+        text = text.replace("\\", "/")
         if text.endswith("/") or not text:
             text += default_name
         parts = [p for p in PurePosixPath(text.lstrip("/")).parts if p not in ("", ".")]
         if not parts:
             raise InvalidPath("The file path names no file.")
         for part in parts:
-            if part == "..":
-                raise InvalidPath("The file path may not contain '..'.")
             if any(ord(c) < 32 for c in part) or _FAT_FORBIDDEN & set(part):
                 raise InvalidPath(f"'{part}' has characters a USB disk cannot store (<>:\"|?* or control characters).")
             if len(part.encode()) > 255:
