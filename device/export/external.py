@@ -3,8 +3,9 @@
 The file is written as ``.<name>.partial`` next to its target and renamed when complete, so the stick never
 holds a file that looks finished but is not; a failed or interrupted export removes its partial file, and its
 error says whether the stick failed (210) or the recording did (10: a block removed under the export). An
-existing file of the same name is replaced, as a person who chose that name expects. getjobstatus.cgi answers
-for running jobs and the last five finished ones (the spec's number).
+existing file of the same name is replaced, as a person who chose that name expects; an encrypted export's
+name ends in ``.zip`` whatever the filepath's extension (:func:`zip_path`). getjobstatus.cgi answers for
+running jobs and the last five finished ones (the spec's number).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import BinaryIO
 from device.export.archive import random_zip_name
 from device.export.blockio import BlockReadError
 from device.export.failures import read_failure
+from device.export.formats import FORMATS
 from device.export.plan import ExportError, ExportPlan, ExportRequest
 from device.export.produce import produce
 from device.export.remux import ExportCancelled, NothingToExport, SeekableOutput, Sink
@@ -27,6 +29,7 @@ from device.export.usb import InvalidPath, UsbDisk
 from device.jobs import Job, JobFailed, JobRegistry, Progress
 
 KEEP_FINISHED = 5
+_VIDEO_EXTENSIONS = frozenset(f.extension for f in FORMATS.values())
 
 
 class DiskFullError(OSError):
@@ -48,6 +51,8 @@ class ExternalExports:
         if self.usb.readonly:
             raise ExportError(210, "Unusable external disk: the USB disk is write-protected.")
         default = random_zip_name() if request.password else plan.default_name()
+        if request.password and filepath:
+            filepath = zip_path(filepath)
         try:
             reported, target = self.usb.target(filepath, default)
         except InvalidPath as exc:
@@ -57,7 +62,12 @@ class ExternalExports:
             raise ExportError(
                 210, f"Unusable external disk: the export needs about {_mb(needed)}, the USB disk has {_mb(free)} free."
             )
-        entry = f"{request.filename}.{plan.format.extension}" if request.filename else plan.default_name()
+        if request.filename:
+            entry = f"{request.filename}.{plan.format.extension}"
+        elif request.password and filepath:
+            entry = f"{target.stem}.{plan.format.extension}"  # v.zip holds v.mkv
+        else:
+            entry = plan.default_name()
 
         async def work(progress: Progress) -> str:
             await asyncio.to_thread(self._write, plan, target, entry, request.password, progress, free)
@@ -132,6 +142,30 @@ class ExternalExports:
         """Stop a running export; its worker notices within a frame and removes its partial file."""
         self._closing = True
         await self.jobs.stop()
+
+
+def zip_path(filepath: str) -> str:
+    """The file path of an encrypted export: the file is a ZIP, so its name ends in ``.zip``, as exportrecording.cgi
+    adds the extension to ``filename``. An export format's extension is replaced (``v.mkv`` is ``v.zip``: a ZIP
+    under a video's name would not open in a player, and not as an archive either without renaming); any other
+    name gets ``.zip`` added. A folder (a path ending in a separator) is left as it is: the file in it gets the
+    random ``XXXXXX.zip``."""
+    text = filepath.strip()
+    folder, name = _split_name(text)
+    if not name:
+        return text
+    base, dot, extension = name.rpartition(".")
+    if dot and base and extension.lower() == "zip":
+        return text
+    if dot and base and extension.lower() in _VIDEO_EXTENSIONS:
+        name = base
+    return f"{folder}{name}.zip"
+
+
+def _split_name(path: str) -> tuple[str, str]:
+    """(the folders, with their last separator; the file name) of a path with "/" or "\\" separators."""
+    cut = max(path.rfind("/"), path.rfind("\\")) + 1
+    return path[:cut], path[cut:]
 
 
 class _Accounted:

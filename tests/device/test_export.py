@@ -490,6 +490,47 @@ def test_an_encrypted_export_to_usb_is_a_zip_and_only_the_last_five_jobs_are_rem
     assert tested.returncode == 0, tested.stdout
 
 
+def zip_entries(archive: Path, password: str) -> list[str]:
+    """The names an AES-256 ZIP holds, once 7-Zip has checked it opens with `password`."""
+    seven = shutil.which("7zz") or shutil.which("7z")
+    tested = subprocess.run([seven, "t", f"-p{password}", str(archive)], capture_output=True, text=True)
+    assert tested.returncode == 0, tested.stdout
+    listing = subprocess.run([seven, "l", "-slt", str(archive)], capture_output=True, text=True, check=True).stdout
+    entries = listing.split("----------", 1)[1]  # after the archive's own properties
+    return [line.removeprefix("Path = ") for line in entries.splitlines() if line.startswith("Path = ")]
+
+
+@needs_7zip
+def test_an_encrypted_export_to_usb_is_named_as_the_zip_it_is(history, long_recording, usb):
+    """With a password the file on the stick is a ZIP, and its name says so: without filepath a random name at the
+    disk's root; a filepath naming a video (v.mkv), or no extension at all, becomes a .zip holding the video under
+    that name."""
+    stop = f"{time_of(long_recording['starttime']) + timedelta(seconds=10):%Y-%m-%dT%H:%M:%SZ}"
+    secret = {"stoptime": stop, "password": "pw", "encryptionformat": "zip-aes256"}
+
+    def exported(**params: str) -> str:
+        job = to_usb(history, long_recording, **secret, **params).find(".//ExportToExternal")
+        wait_done(history, job.get("JobId"))
+        return job.get("FilePath")
+
+    default = exported()
+    assert len(default) == 10
+    assert default.endswith(".zip")
+    assert default[:6].isalnum()
+    (entry,) = zip_entries(usb / default, "pw")
+    assert entry.endswith(".mkv")
+
+    for filepath, name, entry in (
+        ("clips/v.mkv", "clips/v.zip", "v.mkv"),
+        ("w", "w.zip", "w.mkv"),
+        ("x.zip", "x.zip", "x.mkv"),
+    ):
+        assert exported(filepath=filepath) == name
+        assert zip_entries(usb / name, "pw") == [entry]
+    files = sorted(p.relative_to(usb).as_posix() for p in usb.rglob("*") if p.is_file())
+    assert files == sorted([default, "clips/v.zip", "w.zip", "x.zip"])
+
+
 def test_exports_do_not_hold_up_the_rest_of_the_api(history, long_recording):
     """A slow download (a client reading little by little) leaves list.cgi answering at once."""
     url = f"{history.http_url}{EXPORT}/exportrecording.cgi"
