@@ -27,6 +27,7 @@ from app.vapix.export import (
 from app.vapix.jobs import JobFailedError
 from tests.conftest import transport_for
 from tests.device.disk_client import sample
+from tests.device.test_export import assert_lasts, probe
 from tests.support.device_process import CREDENTIALS
 
 pytestmark = pytest.mark.functional
@@ -101,8 +102,7 @@ async def test_properties_then_a_download_with_progress_into_a_folder(camera_wit
     assert [got for got, _ in seen] == sorted(got for got, _ in seen)
     assert seen[-1][0] == done.size
     assert abs(done.size - clip_props.estimated_bytes) <= 0.1 * done.size
-    probed = await run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(done.path)])
-    assert abs(float(probed.stdout) - (clip_props.stop - clip_props.start).total_seconds()) <= 10
+    assert_lasts(await asyncio.to_thread(probe, done.path), clip_props.start, clip_props.stop)
 
 
 async def test_a_cancelled_download_leaves_no_file(camera_with_clip, tmp_path: Path):
