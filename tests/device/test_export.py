@@ -19,6 +19,7 @@ from pathlib import Path
 import av
 import httpx
 import pytest
+import pyzipper
 from lxml import etree
 
 from device.backfill import backfill
@@ -26,7 +27,7 @@ from device.media import timestrip
 from device.recorder import keyframes
 from device.storage.layout import INDEX_NAME
 from tests.conftest import _start
-from tests.device.disk_client import card, get, get_xml, mkv_files, sample, until
+from tests.device.disk_client import MATROSKA_MAGIC, card, get, get_xml, mkv_files, sample, until
 from tests.device.test_recording_api import cgi, wait_recorded
 from tests.support.device_process import CREDENTIALS, SERIAL
 
@@ -264,15 +265,24 @@ def test_without_its_key_frame_rows_a_recording_still_exports_from_the_right_key
         db.close()
 
 
-def test_a_range_reaching_outside_the_recording_is_cut_to_it(history, long_recording):
+def test_a_range_reaching_outside_the_recording_is_cut_to_it(history, long_recording, tmp_path):
+    """An hour either side of the recording: properties and the download give "a best effort response", the
+    whole recording, named by its own start and stop."""
     start, stop = time_of(long_recording["starttime"]), time_of(long_recording["stoptime"])
-    props = properties(
-        history,
-        long_recording,
-        starttime=f"{start - timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ}",
-        stoptime=f"{stop + timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ}",
-    )
+    wide = {
+        "starttime": f"{start - timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ}",
+        "stoptime": f"{stop + timedelta(hours=1):%Y-%m-%dT%H:%M:%SZ}",
+    }
+    props = properties(history, long_recording, **wide)
     assert (time_of(props["Starttime"]), time_of(props["Stoptime"])) == (start, stop)
+
+    response = export(history, long_recording, **wide)
+    assert response.headers["content-type"] == "video/x-matroska"
+    assert filename_of(response) == f"{start:%Y%m%d_%H%M%S}_{stop:%Y%m%d_%H%M%S}.mkv"
+    file = tmp_path / "wide.mkv"
+    file.write_bytes(response.content)
+    assert_lasts(probe(file), start, stop)
+    assert abs(strip_times(response.content, limit=1)[0] - start) < timedelta(milliseconds=2)
 
 
 def test_filename_names_the_download_and_the_extension_is_added(history, long_recording):
@@ -310,6 +320,17 @@ def test_a_password_gives_an_aes_256_zip_that_7zip_opens_with_that_password_only
     out = tmp_path / "out"
     subprocess.run([seven, "x", "-ppass_1 é", f"-o{out}", str(archive)], capture_output=True, check=True)
     assert probe(out / "clip.mkv")["streams"][0]["codec_name"] == "h264"
+
+    longest = "é" * 256  # 512 bytes, the spec's maximum
+    response = export(history, long_recording, stoptime=stop, password=longest, encryptionformat="zip-aes256")
+    assert response.headers["content-type"] == "application/zip"
+    # 7-Zip takes WinZip AES passwords of up to 99 bytes (hence the spec's advice to stay under 99 characters), so
+    # pyzipper reads this one: the password verifier and the MAC hold for all 512 bytes, and for no fewer.
+    with pyzipper.AESZipFile(io.BytesIO(response.content)) as archive:
+        (entry,) = archive.namelist()
+        with pytest.raises(RuntimeError, match="Bad password"):
+            archive.read(entry, pwd=longest[:-1].encode())
+        assert archive.read(entry, pwd=longest.encode()).startswith(MATROSKA_MAGIC)
 
     anonymous = export(history, long_recording, stoptime=stop, password="x", encryptionformat="zip-aes256")
     name = filename_of(anonymous)
@@ -349,14 +370,31 @@ def test_every_refusal_of_exportrecording_has_its_code(history, long_recording):
     for code, params in cases.items():
         assert refusal(history, long_recording, **params) == code, params
     assert refusal(history, long_recording, diskid="NetworkShare") == 110
-    assert properties_code(history, long_recording, starttime="noon") == 120
+    assert refusal(history, long_recording, password="é" * 257, encryptionformat="zip-aes256") == 240  # 514 bytes
+
+
+def test_properties_refuses_a_range_and_a_disk_with_the_codes_the_spec_maps(history, long_recording):
+    """properties.cgi refuses what exportrecording.cgi refuses, with the codes of its own error list (and 180, a
+    format the video does not fit, in the MJPEG test)."""
+    start, stop = time_of(long_recording["starttime"]), time_of(long_recording["stoptime"])
+    iso = "{:%Y-%m-%dT%H:%M:%SZ}".format
+    cases = {
+        110: {"diskid": "NO_SUCH_DISK"},
+        120: {"starttime": "noon"},
+        130: {"stoptime": "tomorrow"},
+        140: {"starttime": iso(start + timedelta(seconds=60)), "stoptime": iso(start + timedelta(seconds=30))},
+        150: {"starttime": iso(stop + timedelta(minutes=5))},
+        160: {"stoptime": iso(start - timedelta(minutes=5))},
+        170: {"exportformat": "avi"},
+    }
+    for code, params in cases.items():
+        assert properties_code(history, long_recording, **params) == code, params
+    assert properties_code(history, {"recordingid": "20200101_000000_ABCD_" + SERIAL}) == 110
 
 
 def properties_code(device, recording, **params: str) -> int | None:
-    root = export_xml(
-        device, "properties", schemaversion="1", recordingid=recording["recordingid"], diskid="SD_DISK", **params
-    )
-    return error_code(root)
+    params = {"schemaversion": "1", "recordingid": recording["recordingid"], "diskid": "SD_DISK", **params}
+    return error_code(export_xml(device, "properties", **params))
 
 
 def test_an_mjpeg_recording_exports_as_matroska_but_not_as_mp4(camera):
@@ -366,6 +404,7 @@ def test_an_mjpeg_recording_exports_as_matroska_but_not_as_mp4(camera):
     cgi(camera, "stop.cgi", recordingid=recording_id)
     recording = {"recordingid": recording_id}
     assert refusal(camera, recording, exportformat="mp4") == 180
+    assert properties_code(camera, recording, exportformat="mp4") == 180
     response = export(camera, recording)
     assert response.headers["content-type"] == "video/x-matroska"
     with av.open(io.BytesIO(response.content)) as container:
@@ -381,10 +420,23 @@ def test_an_ongoing_recording_exports_up_to_now(camera):
         recording = {"recordingid": recording_id}
         asked = datetime.now(UTC)
         props = properties(camera, recording)
-        assert abs(time_of(props["Stoptime"]) - asked) < timedelta(seconds=2)
-        response = export(camera, recording)
+        start, stop = time_of(props["Starttime"]), time_of(props["Stoptime"])
+        assert abs(stop - asked) < timedelta(seconds=2)
+
+        # As the spec advises, the export asks for the times properties gave: the file it estimated.
+        clip = export(camera, recording, starttime=props["Starttime"], stoptime=props["Stoptime"])
+        assert filename_of(clip) == f"{start:%Y%m%d_%H%M%S}_{stop:%Y%m%d_%H%M%S}.mkv"
+        estimated = int(props["EstimatedFileSize"]) * 1024
+        assert abs(estimated - len(clip.content)) <= 0.1 * len(clip.content)
+
+        sent = datetime.now(UTC).replace(microsecond=0)
+        response = export(camera, recording)  # up to the moment it is asked
+        name = filename_of(response).removesuffix(".mkv")
+        assert name[:15] == f"{start:%Y%m%d_%H%M%S}"
+        ended = datetime.strptime(name[16:], "%Y%m%d_%H%M%S").replace(tzinfo=UTC)
+        assert sent <= ended <= sent + timedelta(seconds=2)
         times = strip_times(response.content)
-        assert abs(times[0] - time_of(props["Starttime"])) < timedelta(milliseconds=2)
+        assert abs(times[0] - start) < timedelta(milliseconds=2)
         assert len(times) >= 15  # about as many frames as recorded so far
     finally:
         cgi(camera, "stop.cgi", recordingid=recording_id)
@@ -466,6 +518,8 @@ def test_every_refusal_of_exporttoexternal_has_its_code(history, long_recording,
     assert error_code(to_usb(history, long_recording, password="p", encryptionformat="rot13")) == 250
     assert error_code(to_usb(history, long_recording, encryptionformat="zip-aes256")) == 260
     assert error_code(to_usb(history, long_recording, password="p")) == 270
+    mp4_zip = {"password": "p", "encryptionformat": "zip-aes256", "exportformat": "mp4"}
+    assert error_code(to_usb(history, long_recording, **mp4_zip)) == 280
     scenario(history, "readonly", state="yes")
     assert error_code(to_usb(history, long_recording)) == 210
     scenario(history, "readonly", state="no")
@@ -490,6 +544,24 @@ def test_a_file_path_stays_on_the_usb_disk(history, long_recording, usb):
         wait_done(history, job.get("JobId"))
         assert (usb / written).stat().st_size > 0
     assert sorted(p.relative_to(usb).as_posix() for p in usb.rglob("*.mkv")) == ["clips/a.mkv", "site/door.mkv"]
+
+
+def test_a_usb_disk_with_less_room_than_the_estimate_is_unusable(history, long_recording, usb):
+    """The stick holds other files and has room for half the export properties.cgi estimates: 210, with the sizes,
+    and nothing started. With the room back the same export goes ahead."""
+    needed = int(properties(history, long_recording)["EstimatedFileSize"]) * 1024
+    filler = usb / "holiday.mp4"
+    with filler.open("wb") as f:  # sparse: it fills the stick's 64 MB, not the host's disk
+        f.truncate(scenario(history, "attach")["free"] - needed // 2)
+    code, description = error_of(to_usb(history, long_recording, filepath="door.mkv"))
+    assert code == 210
+    assert "free" in description
+    assert list(usb.iterdir()) == [filler]
+
+    filler.unlink()
+    job = to_usb(history, long_recording, filepath="door.mkv").find(".//ExportToExternal")
+    wait_done(history, job.get("JobId"))
+    assert (usb / "door.mkv").stat().st_size > needed * 0.9
 
 
 @needs_7zip
