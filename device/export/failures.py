@@ -24,4 +24,4 @@ def read_failure(exc: BaseException) -> str:
         return f"{PREFIX}: the disk's recording index could not be read ({exc}); check the disk."
     if isinstance(exc, OSError):
         return f"{PREFIX}: the recording could not be read from the disk ({exc.strerror or type(exc).__name__})."
-    return f"{PREFIX}: {exc}."
+    return f"{PREFIX}: {str(exc).rstrip('.')}."
