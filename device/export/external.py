@@ -64,8 +64,8 @@ class ExternalExports:
             )
         if request.filename:
             entry = f"{request.filename}.{plan.format.extension}"
-        elif request.password and filepath:
-            entry = f"{target.stem}.{plan.format.extension}"  # v.zip holds v.mkv
+        elif request.password and target.name != default:  # a name the filepath gave: v.zip holds v.mkv
+            entry = f"{target.stem}.{plan.format.extension}"
         else:
             entry = plan.default_name()
 

@@ -594,23 +594,26 @@ def zip_entries(archive: Path, password: str) -> list[str]:
 
 @needs_7zip
 def test_an_encrypted_export_to_usb_is_named_as_the_zip_it_is(history, long_recording, usb):
-    """With a password the file on the stick is a ZIP, and its name says so: without filepath a random name at the
-    disk's root; a filepath naming a video (v.mkv), or no extension at all, becomes a .zip holding the video under
-    that name."""
-    stop = f"{time_of(long_recording['starttime']) + timedelta(seconds=10):%Y-%m-%dT%H:%M:%SZ}"
-    secret = {"stoptime": stop, "password": "pw", "encryptionformat": "zip-aes256"}
+    """With a password the file on the stick is a ZIP, and its name says so: without filepath (or with a folder) a
+    random name, holding the video under its start and stop; a filepath naming a video (v.mkv), or no extension at
+    all, becomes a .zip holding the video under that name."""
+    start = time_of(long_recording["starttime"])
+    stop = start + timedelta(seconds=10)
+    secret = {"stoptime": f"{stop:%Y-%m-%dT%H:%M:%SZ}", "password": "pw", "encryptionformat": "zip-aes256"}
+    video = f"{start:%Y%m%d_%H%M%S}_{stop:%Y%m%d_%H%M%S}.mkv"
 
     def exported(**params: str) -> str:
         job = to_usb(history, long_recording, **secret, **params).find(".//ExportToExternal")
         wait_done(history, job.get("JobId"))
         return job.get("FilePath")
 
-    default = exported()
-    assert len(default) == 10
-    assert default.endswith(".zip")
-    assert default[:6].isalnum()
-    (entry,) = zip_entries(usb / default, "pw")
-    assert entry.endswith(".mkv")
+    at_root, in_folder = exported(), exported(filepath="night/")
+    assert in_folder.startswith("night/")
+    for random_name in (at_root, in_folder.removeprefix("night/")):
+        assert len(random_name) == 10
+        assert random_name.endswith(".zip")
+        assert random_name[:6].isalnum()
+    assert zip_entries(usb / at_root, "pw") == zip_entries(usb / in_folder, "pw") == [video]
 
     for filepath, name, entry in (
         ("clips/v.mkv", "clips/v.zip", "v.mkv"),
@@ -620,7 +623,7 @@ def test_an_encrypted_export_to_usb_is_named_as_the_zip_it_is(history, long_reco
         assert exported(filepath=filepath) == name
         assert zip_entries(usb / name, "pw") == [entry]
     files = sorted(p.relative_to(usb).as_posix() for p in usb.rglob("*") if p.is_file())
-    assert files == sorted([default, "clips/v.zip", "w.zip", "x.zip"])
+    assert files == sorted([at_root, in_folder, "clips/v.zip", "w.zip", "x.zip"])
 
 
 def test_exports_do_not_hold_up_the_rest_of_the_api(history, long_recording):
