@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from fractions import Fraction
@@ -29,6 +31,7 @@ from typing import TypeVar
 
 from aiohttp import web
 
+from device.export.failures import read_failure
 from device.export.formats import MATROSKA
 from device.export.packets import range_packets
 from device.export.pipe import stream_from_thread
@@ -39,6 +42,8 @@ from device.http.module import HttpModule
 from device.media.synthetic import MIN_FPS
 from device.recorder.ids import recording_id_argument
 from device.storage.layout import parse_client_time
+
+log = logging.getLogger(__name__)
 
 BOUNDARY = "myboundary"
 MIN_RATE, MAX_RATE = Fraction(1, 1000), Fraction(1000)
@@ -165,6 +170,10 @@ async def _play(request: web.Request) -> web.StreamResponse:
         plan = await asyncio.to_thread(plan_export, store, read, state_of(request).clock.now())
     except ExportError as exc:  # 150 (start after the recording's end), 10 (no video in the range), or gone (110)
         raise PlayRefused(404, exc.description) from None
+    except (OSError, sqlite3.Error) as exc:  # a block removed after the viewer listed it, or a failing card
+        log.exception("play.cgi could not plan %s", recording_id)
+        gone = isinstance(exc, FileNotFoundError)
+        raise PlayRefused(404 if gone else 500, read_failure(exc)) from None
     if stop is not None and stop < plan.recording.start:
         raise PlayRefused(404, "Invalid stoptime: it is before the recording's start time; nothing was recorded then.")
     if plan.recording.video.encoding != "image/jpeg":

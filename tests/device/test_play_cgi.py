@@ -14,6 +14,7 @@ import pytest
 
 from device.http.play import closest_frames
 from device.media import timestrip
+from tests.device.disk_client import mkv_files
 from tests.device.test_recording_api import cgi, listing, wait_recorded
 from tests.support.device_process import CREDENTIALS
 
@@ -336,3 +337,26 @@ def test_a_viewer_must_sign_in(mjpeg):
     device, recording_id, _h264 = mjpeg
     anonymous = httpx.get(device.http_url + PLAY, params={"recordingid": recording_id})
     assert anonymous.status_code == 401
+
+
+@pytest.mark.functional
+def test_a_recording_whose_block_was_removed_after_listing_is_refused_in_words_and_the_camera_plays_on(device):
+    """Cleanup or remove.cgi took a block the viewer's list still shows: play.cgi says so (not an HTTP 500 page
+    from the server), the traceback goes to the camera's log, and other recordings still play."""
+    ids = []
+    for _ in range(2):
+        options = "videocodec=jpeg&resolution=320x180&fps=5"
+        recording_id = cgi(device, "record.cgi", diskid="SD_DISK", options=options).get("recordingid")
+        wait_recorded(device, recording_id, seconds=1)
+        cgi(device, "stop.cgi", recordingid=recording_id)
+        ids.append(recording_id)
+    gone, intact = ids
+    for block in mkv_files(device, gone):
+        block.unlink()
+
+    refused = play(device, recordingid=gone).response
+    assert refused.status_code == 404
+    assert "a block of the recording is no longer on the disk" in refused.text
+    assert "sdcard" not in refused.text  # the host's paths stay in the log
+    assert "Traceback" in (device.data_dir / "stderr.log").read_text()
+    assert len(play(device, recordingid=intact, rate="max").parts) >= 5
