@@ -13,6 +13,12 @@ from device.http.module import APIS, HttpModule
 from device.services import Services
 from device.state import DeviceState
 
+SHUTDOWN_GRACE = 3.0
+"""Seconds a stopping camera lets requests in flight finish before it cancels them. aiohttp's default is 60 s,
+which a play.cgi viewer at a slow rate or a download the client reads slowly would hold in full, so a camera
+asked to stop (the app closing, *Restart*) would hang for a minute. Ordinary requests end in milliseconds; a
+stream cut here ends without its last chunk, so its client knows it is incomplete."""
+
 
 def build_app(state: DeviceState, services: Services, modules: Sequence[HttpModule]) -> web.Application:
     app = web.Application(middlewares=[auth_middleware])
@@ -46,7 +52,7 @@ class HttpServer:
         return f"{scheme}://{_url_host(host)}:{port}"
 
     async def start(self) -> None:
-        self._runner = web.AppRunner(self._app, access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(self._app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_GRACE)
         await self._runner.setup()
         await web.TCPSite(self._runner, self._host, self._port, ssl_context=self._ssl).start()
 
