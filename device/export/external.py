@@ -57,7 +57,11 @@ class ExternalExports:
             reported, target = self.usb.target(filepath, default)
         except InvalidPath as exc:
             raise ExportError(230, f"Invalid file path: {exc}") from None
-        needed, free = plan.estimated_bytes(request.encryption), self.usb.free()
+        try:
+            free = self.usb.free()
+        except OSError as exc:  # the disk's folder gone or unreadable on the host: as good as a dead stick
+            raise ExportError(210, f"Unusable external disk: it cannot be read ({exc.strerror or exc}).") from None
+        needed = plan.estimated_bytes(request.encryption)
         if needed > free:
             raise ExportError(
                 210, f"Unusable external disk: the export needs about {_mb(needed)}, the USB disk has {_mb(free)} free."

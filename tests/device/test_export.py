@@ -564,6 +564,22 @@ def test_a_usb_disk_with_less_room_than_the_estimate_is_unusable(history, long_r
     assert (usb / "door.mkv").stat().st_size > needed * 0.9
 
 
+def test_a_usb_disk_whose_folder_vanished_on_the_host_is_unusable_not_an_internal_error(history, long_recording, usb):
+    """Someone deleted the folder behind the virtual stick (or unplugged the real one --usb-dir points at): 210,
+    the code for a disk that cannot be used, not the catch-all 10. With the folder back the export goes ahead."""
+    usb.rmdir()
+    try:
+        code, description = error_of(to_usb(history, long_recording, filepath="door.mkv"))
+    finally:
+        usb.mkdir()
+    assert code == 210
+    assert "cannot be read" in description
+
+    job = to_usb(history, long_recording, filepath="door.mkv").find(".//ExportToExternal")
+    wait_done(history, job.get("JobId"))
+    assert (usb / "door.mkv").stat().st_size > 0
+
+
 @needs_7zip
 def test_an_encrypted_export_to_usb_is_a_zip_and_only_the_last_five_jobs_are_remembered(history, long_recording, usb):
     stop = f"{time_of(long_recording['starttime']) + timedelta(seconds=15):%Y-%m-%dT%H:%M:%SZ}"
