@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -51,6 +52,11 @@ class PlayerPanel(QWidget):
         self.time_label = QLabel("Click the timeline to play from there")
         self.time_label.setObjectName("playerTime")
         self.time_label.setStyleSheet("font-size: 14pt; font-weight: 600;")
+        # It also carries the controller's messages, which can be a sentence long: wrapped in the room the buttons
+        # leave, rather than widening the window and squeezing the camera list.
+        self.time_label.setWordWrap(True)
+        self.time_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.time_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.play_button = QPushButton(icon("pause"), "&Pause")
         self.play_button.setCheckable(True)
         self.play_button.setEnabled(False)
@@ -72,8 +78,7 @@ class PlayerPanel(QWidget):
         controls.addWidget(self.speed)
         controls.addWidget(self.snapshot_button)
         controls.addWidget(self.full_button)
-        controls.addStretch(1)
-        controls.addWidget(self.time_label)
+        controls.addWidget(self.time_label, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(self.grid, 1)
